@@ -1,0 +1,37 @@
+"""newsqa indexing: articles in, a saved index out. Imports nothing from qa, ui or eval."""
+
+from index.build import BuildReport, add_articles, build_index, remove_articles
+from index.errors import (
+    BadInputError,
+    CorruptIndexError,
+    EmptyQuestionError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    NewsQAError,
+    SettingsError,
+)
+from index.ingest import FieldMap, IngestLine, IngestResult, ingest_paths
+from index.records import Article, Chunk, make_article
+from index.settings import IndexSettings
+
+__all__ = [
+    "Article",
+    "BadInputError",
+    "BuildReport",
+    "Chunk",
+    "CorruptIndexError",
+    "EmptyQuestionError",
+    "FieldMap",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexSettings",
+    "IngestLine",
+    "IngestResult",
+    "NewsQAError",
+    "SettingsError",
+    "add_articles",
+    "build_index",
+    "ingest_paths",
+    "make_article",
+    "remove_articles",
+]

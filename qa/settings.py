@@ -1,0 +1,43 @@
+"""Answering settings: one frozen dataclass, validated when built; TOML table ``[qa]``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from index.errors import SettingsError
+
+RetrievalMode = Literal["hybrid", "dense", "keyword"]
+
+
+@dataclass(frozen=True)
+class QASettings:
+    """How questions are answered.
+
+    ``passages``: passages returned with an answer; ``candidates``: how many each search
+    (dense, keyword) proposes before fusion; ``max_quotes``: quotes per answer;
+    ``abstain_below``: the answer score under which the assistant says the articles
+    don't say (chosen on the dev sets, see docs/eval).
+    """
+
+    retrieval: RetrievalMode = "hybrid"
+    passages: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    keyword_weight: float = 1.0
+    dense_weight: float = 1.0
+    answer_passages: int = 8
+    max_quotes: int = 3
+    abstain_below: float = 0.35
+
+    def __post_init__(self) -> None:
+        if self.retrieval not in ("hybrid", "dense", "keyword"):
+            raise SettingsError(f"retrieval={self.retrieval!r}: choose hybrid, dense or keyword")
+        for name in ("passages", "candidates", "answer_passages", "max_quotes", "rrf_k"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be at least 1")
+        if self.keyword_weight < 0 or self.dense_weight < 0:
+            raise SettingsError("keyword_weight and dense_weight must not be negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
