@@ -142,7 +142,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        dim = self._get_model().get_sentence_embedding_dimension()
+        model = self._get_model()
+        # sentence-transformers 6 renamed the method; 5.x has only the old name
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
         if dim is None:
             raise SettingsError(f"model {self._name!r} does not report its embedding dimension")
         return int(dim)

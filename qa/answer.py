@@ -9,16 +9,21 @@ appear in no article, the draft abstains.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
+from qa.qtype import answer_type, has_answer_of_type
 from qa.records import Passage, Quote
 from qa.settings import QASettings
 
+_WORD = re.compile(r"\w+")
 DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
+TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place for "where" ...)
+TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class ExtractiveAnswerer:
         terms = list(dict.fromkeys(self.keyword.terms(question)))
         idf = self.keyword.idf(terms)
         total = sum(idf.values()) or 1.0
+        kind = answer_type(question)
         seen: set[tuple[str, int]] = set()
         found: list[Candidate] = []
         for passage in passages[: self.settings.answer_passages]:
@@ -70,7 +76,8 @@ class ExtractiveAnswerer:
             if last <= first:
                 continue
             dense = self.data.sentence_vectors[first:last] @ vector
-            text = self.data.articles[passage.article_id].text
+            article = self.data.articles[passage.article_id]
+            text = article.text
             for offset, (_, start, end) in enumerate(self.data.sentences[first:last].tolist()):
                 if (passage.article_id, start) in seen:
                     continue
@@ -78,12 +85,17 @@ class ExtractiveAnswerer:
                 words = set(self.keyword.terms(text[start:end]))
                 keyword = sum(w for t, w in idf.items() if t in words) / total
                 d = float(dense[offset])
+                score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword
+                if kind != "other" and has_answer_of_type(kind, text[start:end], question):
+                    score += TYPE_BONUS
+                if text[start:end].rstrip(".") == article.title.rstrip("."):
+                    score -= TITLE_PENALTY
                 found.append(
                     Candidate(
                         passage.article_id,
                         start,
                         end,
-                        DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword,
+                        score,
                         d,
                         keyword,
                         passage.rank,
@@ -93,12 +105,13 @@ class ExtractiveAnswerer:
         return found
 
     def missing_terms(self, question: str) -> tuple[str, ...]:
-        """Question words that no indexed chunk contains (for the abstention message)."""
-        terms = list(dict.fromkeys(self.keyword.terms(question)))
-        if not terms:
-            return ()
-        known = self.keyword.known(terms)
-        return tuple(t for t in terms if t not in known)
+        """Question words (as typed) that no indexed chunk contains, for the abstention message."""
+        missing: list[str] = []
+        for word in dict.fromkeys(_WORD.findall(question)):
+            terms = self.keyword.terms(word)
+            if terms and not self.keyword.known(terms):
+                missing.append(word)
+        return tuple(missing)
 
     def draft(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Draft:
         candidates = self.candidates(question, vector, passages)

@@ -1,0 +1,1 @@
+"""newsqa evaluation: score the assistant on gold question sets (``python -m eval run``). Imports qa and index only."""

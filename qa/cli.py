@@ -1,0 +1,236 @@
+"""The command line: newsqa index | ask | chat | remove | serve (argv -> exit code).
+
+A thin door onto the same engine as the API and the UI. It is the one place in ``qa``
+that turns errors into messages, and the only one that may reach ``ui`` (lazily, for
+``serve``), since it stands beside ``ui`` as a user of the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from index.errors import NewsQAError, SettingsError
+from index.settings import IndexSettings, override, read_toml
+from qa.records import Answer, Filters
+from qa.settings import QASettings
+
+
+def _quiet_libraries() -> None:
+    """No model-loading chatter on a user's terminal (set before the libraries load)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsqa", description="Answers questions about news articles with quotes.")
+    parser.add_argument("--config", type=Path, help="TOML settings file with [index] and [qa] tables")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    index = sub.add_parser("index", help="add articles (files or folders) to an index")
+    index.add_argument("paths", nargs="+", type=Path)
+    index.add_argument("--index", type=Path, help="index folder (default: the sample index)")
+    index.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to it")
+    index.add_argument("--embedder", help="sentence-transformers model name or path (new index only)")
+    index.add_argument("--fields", help="field names of JSON/CSV inputs, e.g. text=body,published=date")
+    index.add_argument("--quiet", action="store_true", help="no progress bar, no per-file report")
+
+    def question_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
+        p.add_argument("--today", type=_day, help="the day the question is asked (YYYY-MM-DD)")
+        p.add_argument("--source", action="append", default=[], help="only articles from this source (repeatable)")
+        p.add_argument("--from", dest="published_from", type=_day, help="only articles published on or after")
+        p.add_argument("--to", dest="published_to", type=_day, help="only articles published on or before")
+        p.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], help="search mode")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    question_options(ask)
+
+    chat = sub.add_parser("chat", help="ask questions in a terminal conversation")
+    question_options(chat)
+
+    remove = sub.add_parser("remove", help="delete articles from an index by id")
+    remove.add_argument("ids", nargs="+")
+    remove.add_argument("--index", type=Path, required=True)
+
+    serve = sub.add_parser("serve", help="start the browser chat")
+    serve.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--share", action="store_true", help="also open a public share link (off by default)")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    if args.config is None:
+        return {}, {}
+    data = read_toml(args.config)
+    unknown = sorted(set(data) - {"index", "qa"})
+    if unknown:
+        raise SettingsError(f"{args.config}: unknown table(s) {', '.join(unknown)}; use [index] and [qa]")
+    return dict(data.get("index", {})), dict(data.get("qa", {}))
+
+
+def _qa_settings(args: argparse.Namespace, values: dict[str, Any]) -> QASettings:
+    if getattr(args, "retrieval", None):
+        values = {**values, "retrieval": args.retrieval}
+    return override(QASettings(), values, str(args.config or "settings")) if values else QASettings()  # type: ignore[no-any-return]
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(tuple(args.source), args.published_from, args.published_to)
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.answer)
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"  (understood as: {answer.standalone_question})")
+    for citation in answer.quotes:
+        meta = ", ".join(
+            x for x in [citation.title, citation.source, citation.published.isoformat() if citation.published else ""] if x
+        )
+        print(f"\n[{citation.n}] “{citation.quote.text}”")
+        print(f"    {meta} (characters {citation.quote.start}–{citation.quote.end}){' ' + citation.url if citation.url else ''}")
+    if answer.abstained and answer.passages:
+        print("\nClosest passages:")
+        for passage in answer.passages[:3]:
+            snippet = " ".join(passage.text.split())
+            print(f"  - {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+    print(f"\n({answer.timings_ms.get('total', 0.0):.0f} ms)")
+
+
+def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
+    from index.build import build_index
+    from index.ingest import FieldMap
+    from qa.sample import default_index_dir
+
+    if args.embedder:
+        index_values = {**index_values, "embedder": args.embedder}
+    settings = override(IndexSettings(), index_values, str(args.config or "settings"))
+    fields = FieldMap()
+    if args.fields:
+        try:
+            pairs = dict(item.split("=", 1) for item in args.fields.split(","))
+        except ValueError as exc:
+            raise SettingsError(f"--fields {args.fields!r}: use name=field pairs, e.g. text=body,url=link") from exc
+        fields = override(FieldMap(), pairs, "--fields")
+    root = args.index or default_index_dir()
+    started = time.perf_counter()
+    report = build_index(args.paths, root, settings, fields=fields, rebuild=args.rebuild, progress=not args.quiet)
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        for line in report.ingest:
+            detail = f" ({line.reason})" if line.reason else ""
+            print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
+    rejected = sum(1 for line in report.ingest if line.status == "rejected")
+    print(
+        f"{root}: {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates, {rejected} rejected; {report.articles_total} articles, "
+        f"{report.chunks_total} chunks in {report.generation}"
+    )
+    if report.chunks_embedded:
+        print(
+            f"embedded {report.chunks_embedded} chunks in {report.embed_seconds:.1f} s "
+            f"({report.chunks_per_second:.1f} chunks/s, {(report.added + report.replaced) / elapsed:.1f} articles/s); "
+            f"total {elapsed:.1f} s"
+        )
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
+    from qa.assistant import load_assistant
+
+    assistant = load_assistant(args.index, _qa_settings(args, qa_values))
+    answer = assistant.ask(args.question, today=args.today, filters=_filters(args))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
+    from qa.assistant import Turn, load_assistant
+
+    assistant = load_assistant(args.index, _qa_settings(args, qa_values))
+    history: list[Turn] = []
+    print("Ask about the articles (an empty line or Ctrl-D ends).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.chat(history, question, today=args.today, filters=_filters(args))
+        except NewsQAError as exc:
+            print(f"newsqa: {exc}")
+            continue
+        _print_answer(answer)
+        history.append(Turn(answer.standalone_question or question, answer.answer))
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from index.build import remove_articles
+
+    report = remove_articles(args.index, args.ids)
+    for line in report.ingest:
+        print(f"not found: {line.path}")
+    print(f"{args.index}: {report.removed} removed; {report.articles_total} articles in {report.generation}")
+    return 0 if not report.ingest else 1
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(index_dir=args.index, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; user errors print ``newsqa: error: ...`` and exit with status 2."""
+    _quiet_libraries()
+    args = _parser().parse_args(argv)
+    try:
+        index_values, qa_values = _config(args)
+        if args.command == "index":
+            return _cmd_index(args, index_values)
+        if args.command == "ask":
+            return _cmd_ask(args, qa_values)
+        if args.command == "chat":
+            return _cmd_chat(args, qa_values)
+        if args.command == "remove":
+            return _cmd_remove(args)
+        return _cmd_serve(args)
+    except NewsQAError as exc:
+        print(f"newsqa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # output piped into a program that stopped reading (e.g. head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

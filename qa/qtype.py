@@ -1,0 +1,59 @@
+"""What kind of answer a question wants, and whether a sentence has one: str -> AnswerType.
+
+Rules over the question's first words ("who", "where", "when", "how many" ...) and over
+the sentence's surface (capitalised names, numbers, dates). No model: these run for
+every candidate sentence at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+AnswerType = Literal["person", "place", "time", "number", "other"]
+
+_TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
+    (re.compile(r"^\s*(who|whom|whose)\b", re.I), "person"),
+    (re.compile(r"^\s*where\b|\b(which|what) (city|country|state|town|place|region|nation)\b", re.I), "place"),
+    (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bhow long ago\b", re.I), "time"),
+    (re.compile(r"^\s*how (many|much|old|long|far|big|high|large)\b|\bwhat (percentage|number|amount)\b", re.I), "number"),
+]
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_TIME = re.compile(
+    rf"\b({_MONTHS}|{_DAYS}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|yesterday|today|tonight|"
+    r"last (week|month|year)|(1[89]|20)\d\d)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"[$€£]\s?\d|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half|percent)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+")
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of answer ``question`` asks for.
+
+    Example:
+        >>> answer_type("Where was Maduro captured?"), answer_type("How many died?")
+        ('place', 'number')
+    """
+    for pattern, kind in _TYPE_RULES:
+        if pattern.search(question):
+            return kind
+    return "other"
+
+
+def has_answer_of_type(kind: AnswerType, sentence: str, question: str) -> bool:
+    """True when ``sentence`` contains something of ``kind`` that the question does not."""
+    asked = {w.lower() for w in re.findall(r"\w+", question)}
+    if kind in ("person", "place"):
+        return any(m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
+    if kind == "time":
+        return any(m.group(0).lower() not in asked for m in _TIME.finditer(sentence))
+    if kind == "number":
+        return any(m.group(0).lower() not in asked for m in _NUMBER.finditer(sentence))
+    return True

@@ -1,0 +1,133 @@
+"""The engine through its public API (hashing embedder): answers, quotes, abstention, JSON, reloads."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from index.build import add_articles
+from index.embed import HashingEmbedder
+from index.errors import EmptyQuestionError
+from index.records import Article, make_article
+from index.store import load_index
+from qa import Assistant, Filters, QASettings, Turn
+
+
+@pytest.fixture
+def assistant(tiny_index: Path, embedder: HashingEmbedder) -> Assistant:
+    return Assistant(tiny_index, embedder)
+
+
+def _verbatim(assistant: Assistant, answer_dict: dict[str, object]) -> None:
+    for quote in answer_dict["quotes"]:  # type: ignore[attr-defined]
+        text = assistant.data.articles[quote["article_id"]].text
+        assert text[quote["start"] : quote["end"]] == quote["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did the agriculture minister call for?", "emergency loans"),
+        ("How much do the ferry tickets cost?", "$12"),
+        ("How many miles of bike lanes will Millbrook build?", "twelve miles"),
+        ("When did police return the stolen painting?", "Friday"),
+    ],
+)
+def test_answers_quote_the_sentence_that_says_it(assistant: Assistant, question: str, expected: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    assert any(expected in c.quote.text for c in answer.quotes)
+    assert [c.n for c in answer.quotes] == list(range(1, len(answer.quotes) + 1))
+    _verbatim(assistant, answer.to_dict())
+
+
+def test_question_about_nothing_in_the_corpus_abstains_with_closest_passages(assistant: Assistant) -> None:
+    answer = assistant.ask("Who won the football cup final in Brazil?")
+    assert answer.abstained and answer.quotes == ()
+    assert answer.answer.startswith("The articles don't say")
+    assert "Brazil" in answer.answer
+    assert answer.passages and answer.reason
+
+
+def test_to_dict_has_the_documented_schema(assistant: Assistant) -> None:
+    data = assistant.ask("What did the agriculture minister call for?").to_dict()
+    assert {"question", "answer", "abstained", "quotes", "passages", "timings_ms"} <= set(data)
+    assert set(data["quotes"][0]) >= {"n", "article_id", "title", "source", "url", "published", "start", "end", "text"}
+    assert set(data["passages"][0]) >= {"rank", "article_id", "chunk_id", "score", "start", "end"}
+    assert data["quotes"][0]["published"] == "2026-03-05"
+    assert data["timings_ms"]["total"] >= data["timings_ms"]["embed"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "x" * 2001])
+def test_empty_or_oversized_questions_are_errors(assistant: Assistant, question: str) -> None:
+    with pytest.raises(EmptyQuestionError):
+        assistant.ask(question)
+
+
+def test_ask_many_answers_in_order(assistant: Assistant) -> None:
+    questions = ["How much do the ferry tickets cost?", "Where did detectives find the stolen painting?"]
+    answers = assistant.ask_many(questions)
+    assert [a.question for a in answers] == questions
+
+
+def test_today_excludes_articles_published_later(assistant: Assistant) -> None:
+    answer = assistant.ask("What did the agriculture minister call for?", today=date(2026, 3, 1))
+    assert all(c.published is None or c.published <= date(2026, 3, 1) for c in answer.quotes)
+    assert "emergency loans" not in answer.answer
+
+
+def test_source_filter_applies_to_answers(assistant: Assistant) -> None:
+    answer = assistant.ask("How much does it cost?", filters=Filters(sources=("Millbrook Times",)))
+    assert {c.source for c in answer.quotes} <= {"Millbrook Times"}
+    assert all(assistant.data.articles[p.article_id].source == "Millbrook Times" for p in answer.passages)
+
+
+def test_chat_keeps_the_asked_question_and_shows_the_standalone_one(assistant: Assistant) -> None:
+    answer = assistant.chat([Turn("What did the agriculture minister call for?", "emergency loans")], "How much?")
+    assert answer.question == "How much?"
+    assert answer.standalone_question
+
+
+def test_retrieval_modes_are_settings(tiny_index: Path, embedder: HashingEmbedder) -> None:
+    for mode in ("hybrid", "dense", "keyword"):
+        answer = Assistant(tiny_index, embedder, QASettings(retrieval=mode)).ask("Where was the stolen painting found?")  # type: ignore[arg-type]
+        assert answer.passages[0].article_id == next(
+            a.id for a in Assistant(tiny_index, embedder).data.articles.values() if "painting" in a.title
+        )
+
+
+def test_reload_picks_up_new_articles_and_answers_stay_consistent_meanwhile(
+    tiny_index: Path, embedder: HashingEmbedder, articles: list[Article]
+) -> None:
+    assistant = Assistant(tiny_index, embedder)
+    before = assistant.data.generation
+    extra = make_article(
+        "Volcano erupts.\n\nThe Mount Kerel volcano erupted on Sunday, sending ash four miles high.",
+        title="Volcano erupts",
+        source="Geo News",
+    )
+    known = {a.id: a for a in [*articles, extra]}
+    errors: list[BaseException] = []
+
+    def ask_repeatedly() -> None:
+        try:
+            for _ in range(20):
+                for c in assistant.ask("How high did the ash go?").quotes:
+                    assert known[c.quote.article_id].text[c.quote.start : c.quote.end] == c.quote.text
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=ask_repeatedly)
+    thread.start()
+    add_articles(tiny_index, [extra], embedder=embedder)
+    assert assistant.reload() is True
+    thread.join()
+    assert not errors
+    assert before == "gen-000001"
+    assert assistant.data.generation == load_index(tiny_index).generation == "gen-000002"
+    assert "four miles" in assistant.ask("How high did the volcano ash go?").answer
+    assert assistant.reload() is False

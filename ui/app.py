@@ -1,0 +1,371 @@
+"""The browser chat: Assistant -> Gradio Blocks (chat, sources, filters, adding articles); serve() runs it.
+
+Everything the page does goes through the same ``Assistant`` as the CLI and the API
+(``chat`` for questions, ``index.build.add_articles`` + ``reload`` for new articles).
+Safe by default: bound to 127.0.0.1, no share link, analytics off, optional login from
+``NEWSQA_USER`` / ``NEWSQA_PASSWORD``, no extra folder served, a bounded queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.errors import NewsQAError, SettingsError
+from index.ingest import IngestLine, IngestResult
+from qa.assistant import Assistant, Turn, load_assistant
+from qa.records import Filters
+from ui.examples import example_questions
+from ui.render import render_answer, render_error, render_ingest, render_pending
+from ui.theme import CSS, HEAD
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger("newsqa.ui")
+
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".xml", ".rss", ".atom")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # per uploaded file
+MAX_FILES = 20
+MAX_PASTE_CHARS = 200_000
+QUEUE_SIZE = 64  # waiting requests beyond this are told the queue is full instead of piling up
+CONCURRENCY = 2  # answers computed at once (2 CPU cores)
+GENERIC_ERROR = "Something went wrong while answering. The error was logged; please try again."
+
+
+def _gradio() -> Any:
+    """Import gradio with its analytics off (the variable must be set before the import)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio
+
+    return gradio
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One turn as the page keeps it: the question, its rendered message, and the answer text (None on error)."""
+
+    question: str
+    html: str
+    answer: str | None
+
+
+def parse_day(value: object, label: str) -> date | None:
+    """A date from a date field (ISO string, datetime, or epoch seconds); None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).date()
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError as exc:
+        raise SettingsError(f"{label}: {text!r} is not a date; use YYYY-MM-DD") from exc
+
+
+def make_filters(sources: Sequence[str] | None, published_from: object, published_to: object) -> Filters:
+    start, end = parse_day(published_from, "Published from"), parse_day(published_to, "Published to")
+    if start and end and start > end:
+        raise SettingsError(f"the date range is empty: {start} is after {end}")
+    return Filters(tuple(sources or ()), start, end)
+
+
+def _messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for ex in exchanges:
+        out.append({"role": "user", "content": escape(ex.question)})
+        out.append({"role": "assistant", "content": ex.html})
+    return out
+
+
+class ChatHandlers:
+    """The page's callbacks, bound to one Assistant (plain methods: testable without a browser)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def sources(self) -> list[str]:
+        return sorted({a.source for a in self.assistant.data.articles.values() if a.source})
+
+    def examples(self) -> list[str]:
+        return example_questions(self.assistant.data.articles.values())
+
+    def respond(
+        self,
+        message: str,
+        exchanges: list[Exchange] | None,
+        sources: Sequence[str] | None = None,
+        published_from: object = None,
+        published_to: object = None,
+        today: object = None,
+    ) -> Iterator[tuple[str, list[dict[str, str]], list[Exchange]]]:
+        """Answer ``message`` in the context of the earlier exchanges; yields a pending message first."""
+        history = list(exchanges or [])
+        question = (message or "").strip()
+        if not question:
+            yield "", _messages(history), history
+            return
+        yield "", [*_messages(history), {"role": "user", "content": escape(question)},
+                   {"role": "assistant", "content": render_pending()}], history  # fmt: skip
+        answer_text: str | None = None
+        try:
+            filters = make_filters(sources, published_from, published_to)
+            day = parse_day(today, "Today") or date.today()
+            turns = [Turn(ex.question, ex.answer) for ex in history if ex.answer is not None]
+            answer = self.assistant.chat(turns, question, today=day, filters=filters)
+            html = render_answer(answer, self.assistant.data.articles, turn=len(history) + 1)
+            answer_text = answer.answer
+        except NewsQAError as exc:
+            html = render_error(str(exc))
+        except Exception:
+            log.exception("answering %r failed", question)
+            html = render_error(GENERIC_ERROR)
+        history = [*history, Exchange(question, html, answer_text)]
+        yield "", _messages(history), history
+
+    def answer_json(self, question: str) -> dict[str, Any]:
+        """The API endpoint: one question, the Answer's JSON (the same as ``newsqa ask --json``)."""
+        return self.assistant.ask(question, today=date.today()).to_dict()
+
+    def add(self, files: Sequence[str] | None, text: str, title: str, source: str) -> str:
+        """Index uploaded files and/or a pasted article; returns the ingest report as HTML."""
+        from index.build import add_articles
+
+        lines: list[IngestLine] = []
+        articles = []
+        try:
+            for result in self._ingest(files or [], text, title, source, lines):
+                articles.extend(result.articles)
+                lines.extend(result.report)
+            if not articles:
+                return render_ingest(_rows(lines), 0, 0, 0, len(self.assistant.data.articles)) + (
+                    "" if lines else '<p class="nq-report-sum">Choose files or paste an article first.</p>'
+                )
+            report = add_articles(
+                self.assistant.index_dir, articles, embedder=self.assistant.embedder, ingest_report=lines
+            )
+            self.assistant.reload()
+        except NewsQAError as exc:
+            return render_error(str(exc))
+        except Exception:
+            log.exception("adding articles failed")
+            return render_error("Adding the articles failed. The error was logged.")
+        return render_ingest(
+            _rows(lines), report.added + report.replaced, report.unchanged, report.duplicates, report.articles_total
+        )
+
+    def _ingest(
+        self, files: Sequence[str], text: str, title: str, source: str, lines: list[IngestLine]
+    ) -> Iterator[IngestResult]:
+        if len(files) > MAX_FILES:
+            raise SettingsError(f"{len(files)} files chosen; add at most {MAX_FILES} at a time")
+        for path in map(Path, files):
+            if path.suffix.lower() not in ALLOWED_SUFFIXES:
+                lines.append(
+                    IngestLine(path.name, "rejected", 0, f"{path.suffix or 'no extension'}: not an accepted type")
+                )
+                continue
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                lines.append(
+                    IngestLine(path.name, "rejected", 0, f"{size:,} bytes: over the {MAX_FILE_BYTES:,}-byte limit")
+                )
+                continue
+            yield _ingest_bytes(path.name, path.read_bytes())
+        if text.strip():
+            if len(text) > MAX_PASTE_CHARS:
+                lines.append(
+                    IngestLine("pasted article", "rejected", 0, f"over the {MAX_PASTE_CHARS:,}-character limit")
+                )
+            else:
+                yield _ingest_text(text, title.strip(), source.strip() or "pasted")
+
+
+def _rows(lines: Sequence[IngestLine]) -> list[tuple[str, str, int, str]]:
+    return [(Path(line.path).name or line.path, line.status, line.articles, line.reason) for line in lines]
+
+
+def _ingest_bytes(name: str, data: bytes) -> IngestResult:
+    from index import ingest
+
+    if hasattr(ingest, "ingest_bytes"):
+        result: IngestResult = ingest.ingest_bytes(name, data)
+        return result
+    with tempfile.TemporaryDirectory() as folder:  # until ingest_bytes exists
+        path = Path(folder) / Path(name).name
+        path.write_bytes(data)
+        return ingest.ingest_paths([path])
+
+
+def _ingest_text(text: str, title: str, source: str) -> IngestResult:
+    from index import ingest
+
+    if hasattr(ingest, "ingest_text"):
+        result: IngestResult = ingest.ingest_text(text, title=title, source=source)
+        return result
+    from index.records import make_article
+
+    article = make_article(text, title=title or text.strip().splitlines()[0][:200], source=source)
+    return IngestResult((article,), (IngestLine("pasted article", "accepted", 1),))
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The chat page for ``assistant`` (not launched; see :func:`launch`)."""
+    gr = _gradio()
+    handlers = ChatHandlers(assistant)
+    count = len(assistant.data.articles)
+    examples = [{"text": q} for q in handlers.examples()]
+    with gr.Blocks(title="newsqa: ask the news", analytics_enabled=False, fill_width=True) as demo:
+        exchanges = gr.State([])
+        with gr.Row(elem_id="nq-header"):
+            gr.HTML(
+                '<div class="nq-brand"><span class="nq-logo">❝</span> newsqa <span class="nq-tag">answers quoted from '
+                f'the articles, word for word</span></div><div class="nq-corpus">{count} article{"s" if count != 1 else ""} indexed</div>'
+            )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=480):
+                chatbot = gr.Chatbot(
+                    elem_id="nq-chat",
+                    show_label=False,
+                    height="68vh",
+                    layout="panel",
+                    examples=examples or None,
+                    placeholder="**Ask a question about the news.** Every answer quotes the articles it comes from.",
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy"],
+                    autoscroll=True,
+                )
+                with gr.Row(elem_id="nq-ask"):
+                    message = gr.Textbox(
+                        elem_id="nq-question", show_label=False, placeholder="Ask about the articles… (Enter to send)",
+                        scale=8, max_lines=4, autofocus=True, submit_btn=False,
+                    )  # fmt: skip
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nq-send")
+                clear = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nq-clear")
+            with gr.Column(scale=1, min_width=280, elem_id="nq-side"):
+                with gr.Accordion("Filters", open=True):
+                    sources = gr.Dropdown(
+                        choices=handlers.sources(), multiselect=True, label="Sources", info="All sources when empty"
+                    )
+                    published_from = gr.DateTime(include_time=False, type="string", label="Published from")
+                    published_to = gr.DateTime(include_time=False, type="string", label="Published to")
+                    today = gr.DateTime(
+                        value=lambda: date.today().isoformat(), include_time=False, type="string", label="Today",
+                        info="For questions like “this week”",
+                    )  # fmt: skip
+                with gr.Accordion("Add articles", open=False):
+                    files = gr.File(
+                        file_count="multiple", file_types=list(ALLOWED_SUFFIXES), label="Files",
+                        height=120,
+                    )  # fmt: skip
+                    gr.Markdown(
+                        f"Text, HTML, JSON/JSONL, CSV, RSS/Atom; up to {MAX_FILE_BYTES // 2**20} MB a file.",
+                        elem_classes="nq-hint",
+                    )
+                    paste_title = gr.Textbox(label="Title", max_lines=1)
+                    paste_source = gr.Textbox(label="Outlet", max_lines=1)
+                    paste_text = gr.Textbox(label="Or paste an article", lines=4, max_lines=12)
+                    add = gr.Button("Add to the index", variant="secondary")
+                    report = gr.HTML()
+
+        inputs = [message, exchanges, sources, published_from, published_to, today]
+        outputs = [message, chatbot, exchanges]
+        message.submit(handlers.respond, inputs, outputs, api_name="chat", show_progress="minimal")
+        send.click(handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal")
+
+        def pick(evt: Any) -> str:
+            value = evt.value
+            return str(value.get("text", "")) if isinstance(value, dict) else str(value)
+
+        pick.__annotations__ = {"evt": gr.SelectData, "return": str}  # gradio passes the click by this type
+
+        chatbot.example_select(pick, None, message, api_visibility="private").then(
+            handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal"
+        )
+        clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
+
+        def add_and_refresh(
+            chosen: list[str] | None,
+            text: str,
+            title: str,
+            source: str,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
+        ) -> tuple[str, Any]:
+            progress(0.1, desc="Reading and indexing the articles…")
+            html = handlers.add(chosen, text, title, source)
+            return html, gr.update(choices=handlers.sources())
+
+        add.click(
+            add_and_refresh, [files, paste_text, paste_title, paste_source], [report, sources],
+            api_visibility="private", concurrency_limit=1, concurrency_id="index-write",
+        )  # fmt: skip
+        gr.api(handlers.answer_json, api_name="answer")
+    return demo
+
+
+def login_from_env() -> tuple[str, str] | None:
+    """``(NEWSQA_USER, NEWSQA_PASSWORD)`` when both are set, else None (no login)."""
+    user, password = os.environ.get("NEWSQA_USER"), os.environ.get("NEWSQA_PASSWORD")
+    if user and password:
+        return user, password
+    if user or password:
+        raise SettingsError("set both NEWSQA_USER and NEWSQA_PASSWORD to require a login, or neither")
+    return None
+
+
+def launch(
+    demo: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+) -> None:
+    """Start the server with the safe settings (bounded queue, nothing extra served, analytics off)."""
+    gr = _gradio()
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=auth,
+        allowed_paths=[],
+        max_file_size=MAX_FILE_BYTES,
+        show_error=False,
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=prevent_thread_lock,
+        footer_links=[],
+        theme=gr.themes.Soft(primary_hue="indigo", neutral_hue="slate"),
+        css=CSS,
+        head=HEAD,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+    )
+
+
+def serve(
+    index_dir: Path | str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+) -> None:
+    """Open the chat on ``index_dir`` (None: the bundled sample, built on first use); blocks until stopped.
+
+    ``auth`` None reads the optional login from ``NEWSQA_USER`` / ``NEWSQA_PASSWORD``.
+    """
+    assistant = load_assistant(index_dir)
+    launch(build_app(assistant), host, port, share, auth or login_from_env())

@@ -1,0 +1,182 @@
+"""Render answers for the chat: Answer + articles -> HTML (pure functions; every article string escaped).
+
+Article text is untrusted: whatever a page or feed contained goes through ``html.escape``
+before it reaches the browser, and only http(s) links become ``href``s. The markup is
+written without blank lines or indentation so that the chat's Markdown pass leaves it
+as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from html import escape
+from urllib.parse import urlparse
+
+from index.records import Article
+from qa.records import Answer, Citation, Passage
+
+CONTEXT_SENTENCES = 2  # sentences shown either side of a quote
+PASSAGE_PREVIEW_CHARS = 420
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[”\"’')\]]*\s+|\n\s*\n")
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is an http(s) link with a host, else None (no ``javascript:``, ``file:``, relative paths)."""
+    try:
+        parsed = urlparse(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def sentence_bounds(text: str) -> list[int]:
+    """Offsets where sentences (or paragraphs) start in ``text``, always including 0."""
+    return [0, *(m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text))]
+
+
+def context_window(text: str, start: int, end: int, sentences: int = CONTEXT_SENTENCES) -> tuple[int, int]:
+    """The span of ``text`` covering ``[start, end)`` plus ``sentences`` whole sentences either side.
+
+    Example:
+        >>> context_window("A one. B two. C three. D four.", 7, 13, 1)
+        (0, 23)
+    """
+    bounds = sentence_bounds(text)
+    first = max(i for i, b in enumerate(bounds) if b <= start)
+    last = next((i for i, b in enumerate(bounds) if b >= end), len(bounds))
+    lo = bounds[max(0, first - sentences)]
+    hi_index = last + sentences
+    hi = bounds[hi_index] if hi_index < len(bounds) else len(text)
+    return lo, max(hi, end)
+
+
+def _paragraphs(text: str) -> str:
+    """Escaped text, blank-line paragraph breaks as ``<br><br>``, other whitespace runs as one space.
+
+    No raw newline survives: the chat's Markdown pass would act on them.
+    """
+    parts = re.split(r"(\s*\n\s*\n\s*|\s+)", text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(_e(part))
+        else:
+            out.append("<br><br>" if part.count("\n") >= 2 else " ")
+    return "".join(out)
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """Escaped ``text`` with ``text[start:end]`` wrapped in ``<mark>``; offsets are into the raw text."""
+    return f"{_paragraphs(text[:start])}<mark>{_paragraphs(text[start:end])}</mark>{_paragraphs(text[end:])}"
+
+
+def _meta(title: str, source: str, published: date | None, url: str) -> str:
+    link = safe_url(url)
+    title_html = (
+        f'<a href="{_e(link)}" target="_blank" rel="noopener noreferrer">{_e(title)}</a>' if link else _e(title)
+    )
+    bits = [f'<span class="nq-outlet">{_e(source)}</span>' if source else ""]
+    if published:
+        bits.append(f'<time datetime="{published.isoformat()}">{published.strftime("%-d %b %Y")}</time>')
+    line = " · ".join(b for b in bits if b)
+    return f'<div class="nq-title">{title_html or "(untitled)"}</div><div class="nq-meta">{line}</div>'
+
+
+def _anchor(turn: int, n: int) -> str:
+    return f"nq-{turn}-src-{n}"
+
+
+def render_source(citation: Citation, article: Article | None, turn: int) -> str:
+    """One entry of the sources panel: metadata, the quote marked inside its context, the whole article."""
+    q = citation.quote
+    head = f'<span class="nq-n">{citation.n}</span>'
+    meta = _meta(citation.title, citation.source, citation.published, citation.url)
+    if article is None or article.text[q.start : q.end] != q.text:
+        body = f'<p class="nq-context"><mark>{_e(q.text)}</mark></p>'
+    else:
+        lo, hi = context_window(article.text, q.start, q.end)
+        before = "… " if lo > 0 else ""
+        after = " …" if hi < len(article.text) else ""
+        window = highlight(article.text[lo:hi], q.start - lo, q.end - lo)
+        body = f'<p class="nq-context">{before}{window}{after}</p>'
+        if lo > 0 or hi < len(article.text):
+            body += (
+                '<details class="nq-full"><summary>Whole article</summary>'
+                f"<p>{highlight(article.text, q.start, q.end)}</p></details>"
+            )
+    return f'<li class="nq-source" id="{_anchor(turn, citation.n)}">{head}<div class="nq-body">{meta}{body}</div></li>'
+
+
+def render_passage(passage: Passage, article: Article | None) -> str:
+    """A "closest we found" entry: the passage text (shortened), with its article's metadata."""
+    text = (
+        passage.text
+        if len(passage.text) <= PASSAGE_PREVIEW_CHARS
+        else passage.text[:PASSAGE_PREVIEW_CHARS].rsplit(" ", 1)[0] + " …"
+    )
+    meta = _meta(article.title, article.source, article.published, article.url) if article else ""
+    return f'<li class="nq-source nq-near"><div class="nq-body">{meta}<p class="nq-context">{_paragraphs(text)}</p></div></li>'
+
+
+def _markers(citations: Iterable[Citation], turn: int) -> str:
+    return "".join(f'<a class="nq-cite" href="#{_anchor(turn, c.n)}">[{c.n}]</a>' for c in citations)
+
+
+def render_answer(answer: Answer, articles: Mapping[str, Article], turn: int = 1) -> str:
+    """The chat message for ``answer``: the answer with citation markers, then the sources panel.
+
+    ``turn`` numbers the answer within the conversation so that anchors stay unique.
+    An abstention says so and lists the closest passages instead of sources.
+    """
+    parts = ['<div class="nq-answer">']
+    if answer.standalone_question and answer.standalone_question != " ".join(answer.question.split()):
+        parts.append(f'<div class="nq-rewrite">Searched for: “{_e(answer.standalone_question)}”</div>')
+    if answer.abstained:
+        parts.append(f'<div class="nq-abstain"><strong>Not in the articles.</strong> {_e(answer.answer)}</div>')
+        near = [render_passage(p, articles.get(p.article_id)) for p in answer.passages]
+        if near:
+            parts.append('<div class="nq-sources-head">Closest we found</div>')
+            parts.append(f'<ol class="nq-sources">{"".join(near)}</ol>')
+    else:
+        text = " ".join(answer.answer.split())
+        parts.append(f'<p class="nq-text">{_e(text)} {_markers(answer.quotes, turn)}</p>')
+        count = len(answer.quotes)
+        parts.append(f'<div class="nq-sources-head">Sources <span class="nq-count">{count}</span></div>')
+        sources = "".join(render_source(c, articles.get(c.quote.article_id), turn) for c in answer.quotes)
+        parts.append(f'<ol class="nq-sources">{sources}</ol>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_error(message: str) -> str:
+    """An error as a chat message (the message is escaped; it may quote user input)."""
+    return f'<div class="nq-error"><strong>Could not answer.</strong> {_e(message)}</div>'
+
+
+def render_pending() -> str:
+    """Shown in the chat while an answer is computed."""
+    return '<div class="nq-pending"><span class="nq-spinner"></span>Searching the articles…</div>'
+
+
+def render_ingest(
+    lines: Iterable[tuple[str, str, int, str]], added: int, unchanged: int, duplicates: int, total: int
+) -> str:
+    """The ingest report: one row per file (name, status, articles, reason), then the index totals."""
+    rows = "".join(
+        f'<tr class="nq-{_e(status)}"><td>{_e(name)}</td><td>{_e(status)}</td><td>{count}</td><td>{_e(reason)}</td></tr>'
+        for name, status, count, reason in lines
+    )
+    table = (
+        f'<table class="nq-report"><tr><th>File</th><th>Status</th><th>Articles</th><th>Reason</th></tr>{rows}</table>'
+    )
+    summary = (
+        f'<p class="nq-report-sum">{added} article{"s" if added != 1 else ""} added, {unchanged} already indexed, '
+        f"{duplicates} duplicate{'s' if duplicates != 1 else ''}; the index now holds {total}.</p>"
+    )
+    return table + summary
