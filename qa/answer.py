@@ -26,6 +26,12 @@ TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place fo
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 
 
+def _is_headline(text: str, start: int, end: int, title: str) -> bool:
+    """The sentence is the article's title, or its whole first line."""
+    sentence = text[start:end].rstrip(".")
+    return sentence == title.rstrip(".") or (not text[:start].strip() and text[end : end + 1] in ("\n", ""))
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A sentence of a retrieved passage, with its scores."""
@@ -83,12 +89,14 @@ class ExtractiveAnswerer:
                     continue
                 seen.add((passage.article_id, start))
                 words = set(self.keyword.terms(text[start:end]))
+                if not words - idf.keys():
+                    continue  # says nothing the question doesn't (a headline echoing it): no answer here
                 keyword = sum(w for t, w in idf.items() if t in words) / total
                 d = float(dense[offset])
                 score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword
                 if kind != "other" and has_answer_of_type(kind, text[start:end], question):
                     score += TYPE_BONUS
-                if text[start:end].rstrip(".") == article.title.rstrip("."):
+                if _is_headline(text, start, end, article.title):
                     score -= TITLE_PENALTY
                 found.append(
                     Candidate(

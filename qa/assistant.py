@@ -15,6 +15,7 @@ from index.keyword import KeywordIndex
 from index.store import IndexData, current_generation, load_index, load_keyword_index
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
+from qa.dates import date_intent, without_time_words
 from qa.records import Answer, Citation, Filters, Passage
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -120,7 +121,7 @@ class Assistant:
         passages = state.retriever.retrieve(query, max(self.settings.passages, self.settings.answer_passages))
         timings["retrieve"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
-        draft = state.answerer.draft(standalone, vector, passages)
+        draft = state.answerer.draft(without_time_words(standalone), vector, passages)
         timings["answer"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
         verified = verify_quotes(draft.quotes, state.data.articles)
@@ -162,12 +163,14 @@ class Assistant:
 
 
 def _abstention_text(missing: Sequence[str], query: Query) -> str:
-    window = ""
     f = query.filters
-    if f.published_from or f.published_to:
-        window = f" published between {f.published_from or 'the earliest'} and {f.published_to or 'the latest'}"
-    elif query.today:
-        window = f" published up to {query.today.isoformat()}"
+    intent = date_intent(query.text, query.today)
+    start, end = f.published_from or intent.start, f.published_to or intent.end
+    window = ""
+    if start or end:
+        window = f" published between {start or 'the earliest'} and {end or 'the latest'}"
+    if f.sources:
+        window += f" from {', '.join(f.sources)}"
     if missing:
         words = ", ".join(f"“{m}”" for m in missing)
         return f"The articles don't say. No indexed article{window} mentions {words}. The closest passages are below."

@@ -32,6 +32,7 @@ class Passage:
     score: float
     dense_score: float = 0.0
     keyword_score: float = 0.0
+    also_in: tuple[str, ...] = ()  # other articles carrying a near-identical passage (syndication)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class Passage:
             "score": round(self.score, 6),
             "start": self.start,
             "end": self.end,
+            "also_in": list(self.also_in),
         }
 
 

@@ -8,6 +8,7 @@ still gets its full number of passages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,8 +17,15 @@ import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
+from qa.dates import date_intent
 from qa.records import Filters, Passage
 from qa.settings import QASettings
+
+DAYS_BEFORE = 30.0  # how fast the date prior fades for articles published before "today"
+DAYS_AFTER = 7.0  # ... and for those published after it (later follow-ups)
+DUPLICATE_SIMILARITY = 0.97  # cosine of two chunks of different articles that are one story
+DUPLICATE_OVERLAP = 0.8  # ... or the share of words they have in common (Jaccard)
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Retriever:
     def allowed_rows(self, query: Query) -> np.ndarray | None:
         """Boolean mask of the chunk rows the query may see, or None for all of them."""
         f = query.filters
-        if f.is_empty() and query.today is None:
+        if f.is_empty():
             return None
         mask = np.ones(len(self.data.chunks), dtype=bool)
         if f.sources:
@@ -60,9 +68,6 @@ class Retriever:
             mask &= known & (self._chunk_day >= f.published_from.toordinal())
         if f.published_to is not None:
             mask &= known & (self._chunk_day <= f.published_to.toordinal())
-        if query.today is not None:
-            # an article published after "today" could not have been read on that day
-            mask &= ~known | (self._chunk_day <= query.today.toordinal())
         return mask
 
     def dense(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,28 +99,79 @@ class Retriever:
         top = top[scores[top] > 0]
         return top.astype(np.int64), scores[top]
 
+    def _fuse(self, query: Query, mask: np.ndarray | None, fused: dict[int, float], dense: dict[int, float],
+              keyword: dict[int, float], weight: float = 1.0) -> None:
+        """Add the dense and keyword rankings (within ``mask``) to ``fused`` by reciprocal rank."""
+        s = self.settings
+        if s.retrieval in ("hybrid", "dense"):
+            rows, scores = self.dense(query, mask, s.candidates)
+            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
+                dense.setdefault(row, score)
+                fused[row] = fused.get(row, 0.0) + weight * s.dense_weight / (s.rrf_k + rank + 1)
+        if s.retrieval in ("hybrid", "keyword"):
+            rows, scores = self.sparse(query, mask, s.candidates)
+            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
+                keyword.setdefault(row, score)
+                fused[row] = fused.get(row, 0.0) + weight * s.keyword_weight / (s.rrf_k + rank + 1)
+
+    def _date_factor(self, rows: list[int], query: Query) -> np.ndarray:
+        """Multiplier in [1, 1 + date_weight] for each row: how well its date fits the question."""
+        factor = np.ones(len(rows))
+        if self.settings.date_weight <= 0 or query.today is None or not rows:
+            return factor
+        intent = date_intent(query.text, query.today)
+        days = self._chunk_day[rows]
+        known = days >= 0
+        if intent.has_window:
+            start = (intent.start or date.min).toordinal()
+            end = (intent.end or query.today).toordinal()
+            distance = np.where(days < start, start - days, np.where(days > end, days - end, 0))
+            fit = np.exp(-distance / 7.0)
+        else:
+            age = query.today.toordinal() - days
+            # before "today": news fades over weeks; after it: a few days of follow-up reports
+            fit = np.where(age >= 0, np.exp(-age / DAYS_BEFORE), np.exp(age / DAYS_AFTER))
+        return np.where(known, 1.0 + self.settings.date_weight * fit, 1.0)
+
     def retrieve(self, query: Query, k: int | None = None) -> list[Passage]:
-        """The ``k`` best passages (default ``settings.passages``), best first, ranks from 1."""
+        """The ``k`` best passages (default ``settings.passages``), best first, ranks from 1.
+
+        Rankings: dense and keyword over the allowed chunks, plus the same within the
+        question's date window ("this week", "in March"); then the date prior; then
+        near-identical chunks of other articles (syndicated copies) fold into the first.
+        """
         s = self.settings
         k = k or s.passages
         mask = self.allowed_rows(query)
-        n = max(s.candidates, k)
         fused: dict[int, float] = {}
         dense_score: dict[int, float] = {}
         keyword_score: dict[int, float] = {}
-        if s.retrieval in ("hybrid", "dense"):
-            rows, scores = self.dense(query, mask, n)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
-                dense_score[row] = score
-                fused[row] = fused.get(row, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        if s.retrieval in ("hybrid", "keyword"):
-            rows, scores = self.sparse(query, mask, n)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
-                keyword_score[row] = score
-                fused[row] = fused.get(row, 0.0) + s.keyword_weight / (s.rrf_k + rank + 1)
-        best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
+        self._fuse(query, mask, fused, dense_score, keyword_score)
+        intent = date_intent(query.text, query.today)
+        if s.date_weight > 0 and intent.has_window:
+            window = self.allowed_rows(
+                Query(query.text, query.vector, query.today, Filters(query.filters.sources, intent.start, intent.end))
+            )
+            if mask is not None and window is not None:
+                window &= mask
+            self._fuse(query, window, fused, dense_score, keyword_score)
+        rows = list(fused)
+        factor = self._date_factor(rows, query)
+        score = {row: fused[row] * f for row, f in zip(rows, factor.tolist())}
+        ordered = sorted(rows, key=lambda row: (-score[row], row))
+        chosen: list[int] = []
+        copies: dict[int, list[str]] = {}
+        for row in ordered:
+            if len(chosen) == k:
+                break
+            twin = self._near_duplicate_of(row, chosen) if s.dedup else None
+            if twin is None:
+                chosen.append(row)
+                copies[row] = []
+            elif self.data.chunks[row].article_id not in copies[twin]:
+                copies[twin].append(self.data.chunks[row].article_id)
         passages = []
-        for rank, row in enumerate(best, start=1):
+        for rank, row in enumerate(chosen, start=1):
             chunk = self.data.chunks[row]
             passages.append(
                 Passage(
@@ -125,21 +181,27 @@ class Retriever:
                     start=chunk.start,
                     end=chunk.end,
                     text=chunk.text,
-                    score=fused[row],
+                    score=score[row],
                     dense_score=dense_score.get(row, 0.0),
                     keyword_score=keyword_score.get(row, 0.0),
+                    also_in=tuple(copies[row]),
                 )
             )
         return passages
 
-    def row_of(self, chunk_id: str) -> int:
-        """Vector row of a chunk id (``{article_id}:{n}``)."""
-        return self._rows[chunk_id]
-
-    @property
-    def _rows(self) -> dict[str, int]:
-        rows = getattr(self, "_row_cache", None)
-        if rows is None:
-            rows = {c.id: i for i, c in enumerate(self.data.chunks)}
-            self._row_cache = rows
-        return rows
+    def _near_duplicate_of(self, row: int, chosen: list[int]) -> int | None:
+        """The chosen row of another article whose chunk is near-identical to ``row``'s, if any."""
+        if not chosen:
+            return None
+        chunk = self.data.chunks[row]
+        words = set(_WORDS.findall(chunk.text.lower()))
+        similarity = self.data.chunk_vectors[chosen] @ self.data.chunk_vectors[row]
+        for other, sim in zip(chosen, similarity.tolist()):
+            if self.data.chunks[other].article_id == chunk.article_id:
+                continue
+            if sim >= DUPLICATE_SIMILARITY:
+                return other
+            other_words = set(_WORDS.findall(self.data.chunks[other].text.lower()))
+            if len(words & other_words) >= DUPLICATE_OVERLAP * len(words | other_words):
+                return other
+        return None

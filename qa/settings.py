@@ -16,7 +16,9 @@ class QASettings:
 
     ``passages``: passages returned with an answer; ``candidates``: how many each search
     (dense, keyword) proposes before fusion; ``max_quotes``: quotes per answer;
-    ``abstain_below``: the answer score under which the assistant says the articles
+    ``date_weight``: how strongly a publication date near "today" (or inside the window
+    the question names: "this week", "in March") lifts a passage, 0 to ignore dates;
+    ``dedup``: fold syndicated copies of a passage into one; ``abstain_below``: the answer score under which the assistant says the articles
     don't say (chosen on the dev sets, see docs/eval).
     """
 
@@ -26,6 +28,8 @@ class QASettings:
     rrf_k: int = 60
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
+    date_weight: float = 1.0
+    dedup: bool = True
     answer_passages: int = 8
     max_quotes: int = 3
     abstain_below: float = 0.35
@@ -36,8 +40,8 @@ class QASettings:
         for name in ("passages", "candidates", "answer_passages", "max_quotes", "rrf_k"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be at least 1")
-        if self.keyword_weight < 0 or self.dense_weight < 0:
-            raise SettingsError("keyword_weight and dense_weight must not be negative")
+        if min(self.keyword_weight, self.dense_weight, self.date_weight) < 0:
+            raise SettingsError("keyword_weight, dense_weight and date_weight must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

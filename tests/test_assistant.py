@@ -74,12 +74,6 @@ def test_ask_many_answers_in_order(assistant: Assistant) -> None:
     assert [a.question for a in answers] == questions
 
 
-def test_today_excludes_articles_published_later(assistant: Assistant) -> None:
-    answer = assistant.ask("What did the agriculture minister call for?", today=date(2026, 3, 1))
-    assert all(c.published is None or c.published <= date(2026, 3, 1) for c in answer.quotes)
-    assert "emergency loans" not in answer.answer
-
-
 def test_source_filter_applies_to_answers(assistant: Assistant) -> None:
     answer = assistant.ask("How much does it cost?", filters=Filters(sources=("Millbrook Times",)))
     assert {c.source for c in answer.quotes} <= {"Millbrook Times"}
