@@ -12,9 +12,10 @@ The rules, all about the *end* of the text:
    and no article prose comes after it. A marker in the middle of the article (an inline
    "Read more" link followed by more paragraphs) is left alone, and so is "read more"
    inside a sentence: a marker is a whole, short line.
-2. A trailing run of navigation lines is dropped: lines packing several headlines
-   truncated with "...", or three or more headline-like lines (no sentence ending, title
-   case or truncated with "...").
+2. A trailing run of navigation lines is dropped: a line packing several headlines cut
+   short with "...", or two or more short lines each cut short with "..." (links to
+   other stories). Lines that merely look like headlines (title case, no full stop) are
+   kept: articles end with lists too (award winners, tour dates, sign-offs).
 
 Whatever is cut, the text keeps at least one prose line; otherwise it is returned as is.
 """
@@ -64,18 +65,10 @@ def is_packed_headlines(line: str) -> bool:
     return len(cuts) >= 3 and len(line) >= 150 and len(cuts) * 300 >= len(line)
 
 
-def is_headline(line: str) -> bool:
-    """True for a line that reads like a link to another story: title case or cut with "..."."""
+def is_cut_headline(line: str) -> bool:
+    """True for a short line cut off with "..." the way link lists truncate headlines."""
     stripped = line.strip()
-    words = _WORD.findall(stripped)
-    if not 4 <= len(words) <= 25 or len(stripped) > 200:
-        return False
-    if _ELLIPSIS.search(stripped[-4:]):
-        return True
-    if _SENTENCE_END.search(stripped):
-        return False
-    capitals = sum(1 for w in words if w[0].isupper() or w[0].isdigit())
-    return capitals * 10 >= len(words) * 6
+    return 3 <= len(_WORD.findall(stripped)) <= 25 and len(stripped) <= 200 and bool(_ELLIPSIS.search(stripped[-3:]))
 
 
 def is_prose(line: str) -> bool:
@@ -87,7 +80,7 @@ def is_prose(line: str) -> bool:
 
 
 def _navigation(line: str) -> bool:
-    return is_marker(line) or is_packed_headlines(line) or is_headline(line)
+    return is_marker(line) or is_packed_headlines(line) or is_cut_headline(line)
 
 
 def _marker_cut(lines: list[str]) -> int:
@@ -119,7 +112,7 @@ def _tail_cut(lines: list[str]) -> int:
         start = i
         count += 1
         strong = strong or is_packed_headlines(line) or is_marker(line)
-    return start if (strong or count >= 3) else len(lines)
+    return start if (strong or count >= 2) else len(lines)
 
 
 def strip_boilerplate(text: str) -> str:

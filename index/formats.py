@@ -1,15 +1,14 @@
-"""Single-document formats and shared helpers: bytes -> text, and text/Markdown/HTML/feeds -> Found articles.
+"""Single-document formats and shared helpers: bytes -> text, and text/Markdown/HTML -> Found articles.
 
 Each parser returns a list of ``Found`` (an article, or a record that could not become
 one, with the reason) and raises ``BadInputError`` when the whole file is unusable.
-JSON, JSONL and CSV live in ``index.formats_records``.
+JSON, JSONL and CSV live in ``index.formats_records``, feeds in ``index.formats_feed``.
 """
 
 from __future__ import annotations
 
 import codecs
 import email.utils
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -60,22 +59,27 @@ def declared_charset(data: bytes) -> str | None:
         return None
 
 
-def _detect(data: bytes) -> str:
-    """Decode non-UTF-8 bytes with the encoding charset-normalizer finds most plausible."""
+def _detect(data: bytes) -> tuple[str, str]:
+    """Decode non-UTF-8 bytes with the encoding charset-normalizer finds most plausible: (text, codec)."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data))
     if not matches:
         raise BadInputError("not text: no known encoding decodes it")
     best = matches[0]
-    tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
+    # charset-normalizer ranks by "chaos" first; among near-equal ones, the most coherent
+    # language wins, then the encodings news is usually written in (cp1252's curly quotes
+    # otherwise come out as DOS code page letters).
+    near = [m for m in matches if m.chaos <= best.chaos + 0.05]
+    top = max(m.coherence for m in near)
+    tied = [m for m in near if m.coherence >= top - 0.05]
     for name in _PREFERRED:
         if any(name in m.could_be_from_charset for m in tied):
             try:
-                return data.decode(name)
+                return data.decode(name), name
             except UnicodeDecodeError:
                 continue
-    return data.decode(best.encoding)
+    return data.decode(best.encoding), best.encoding
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -107,8 +111,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
             elif declared is not None and _decodes(data, declared):
                 text, note = data.decode(declared), f"decoded as {declared} (declared)"
             else:
-                text = _detect(data)
-                note = "not UTF-8: decoded as detected encoding"
+                text, codec = _detect(data)
+                note = f"not UTF-8: decoded as {codec} (detected)"
     controls = len(_CONTROL.findall(text))
     if controls * 100 > len(text):
         raise BadInputError(f"not text: binary data ({controls} control characters)")
@@ -145,7 +149,7 @@ def _date_from_text(text: str) -> date | None:
     settings = {"STRICT_PARSING": True, "RETURN_AS_TIMEZONE_AWARE": False}
     for languages in (["en"], None):
         try:
-            found = dateparser.parse(text, languages=languages, settings=settings)  # type: ignore[arg-type]
+            found: datetime | None = dateparser.parse(text, languages=languages, settings=settings)
         except (ValueError, TypeError, OverflowError, LookupError):
             found = None
         if found is not None:
@@ -230,6 +234,11 @@ def parse_text(text: str, where: str, name: str, markdown: bool = False) -> list
     return [Found(where, article, "; ".join(notes))]
 
 
+def _attr(doc: object, name: str) -> str:
+    value = getattr(doc, name, None)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def parse_html(text: str, where: str, name: str) -> list[Found]:
     """An HTML page: main text and metadata (title, date, author, url, site name) with trafilatura."""
     import trafilatura
@@ -238,86 +247,16 @@ def parse_html(text: str, where: str, name: str) -> list[Found]:
         doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
     except Exception as exc:  # third-party parser on untrusted input: any failure is this file's problem
         raise BadInputError(f"HTML parser failed: {type(exc).__name__}: {exc}") from exc
-    body = normalize_newlines(getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    if doc is None or not body:
+    body = normalize_newlines(_attr(doc, "text"))
+    if not body:
         raise BadInputError("no article text found in the HTML page")
-    published, note = parse_date(doc.date)
+    published, note = parse_date(_attr(doc, "date"))
     article = make_article(
         body,
-        title=short_title(doc.title or body.split("\n", 1)[0]),
-        source=doc.sitename or doc.hostname or name,
-        url=doc.url or "",
+        title=short_title(_attr(doc, "title") or body.split("\n", 1)[0]),
+        source=_attr(doc, "sitename") or _attr(doc, "hostname") or name,
+        url=_attr(doc, "url"),
         published=published,
-        author=doc.author or "",
+        author=_attr(doc, "author"),
     )
     return [Found(where, article, note)]
-
-
-_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table"}
-
-
-def html_to_text(markup: str) -> str:
-    """Text of an HTML fragment (a feed entry): scripts and styles dropped, blocks on their own lines."""
-    if "<" not in markup:
-        import html
-
-        return html.unescape(markup).strip()
-    from lxml import etree
-    from lxml import html as lxml_html
-
-    try:
-        root = lxml_html.fromstring(f"<div>{markup}</div>")
-    except (etree.ParserError, ValueError):
-        return ""
-    for element in list(root.iter("script", "style", "noscript", "iframe", "object")):
-        element.drop_tree()
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
-            element.tail = "\n" + (element.tail or "")
-    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _struct_date(value: object) -> date | None:
-    try:
-        return date(value.tm_year, value.tm_mon, value.tm_mday)  # type: ignore[attr-defined]
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def parse_feed(data: bytes, where: str, name: str) -> list[Found]:
-    """An RSS or Atom feed: one article per entry (its content, else its summary, HTML stripped)."""
-    import feedparser
-
-    try:  # a stream, never a string: feedparser would fetch a string that looks like a URL
-        parsed = feedparser.parse(io.BytesIO(data))
-    except Exception as exc:  # third-party parser on untrusted input: any failure is this file's problem
-        raise BadInputError(f"feed parser failed: {type(exc).__name__}: {exc}") from exc
-    if not parsed.entries:
-        problem = parsed.get("bozo_exception")
-        raise BadInputError("not an RSS/Atom feed (no entries)" + (f": {problem}" if problem else ""))
-    source = html_to_text(str(parsed.feed.get("title") or "")) or name
-    found = []
-    for n, entry in enumerate(parsed.entries, 1):
-        here = f"{where}:entry {n}"
-        candidates = [str(c.get("value") or "") for c in entry.get("content") or []]
-        candidates.append(str(entry.get("summary") or ""))
-        text = normalize_newlines(max((html_to_text(c) for c in candidates), key=len))
-        if not text:
-            found.append(Found(here, None, "entry has no content or summary"))
-            continue
-        published = _struct_date(entry.get("published_parsed") or entry.get("updated_parsed"))
-        note = ""
-        if published is None:
-            published, note = parse_date(entry.get("published") or entry.get("updated"))
-        title = short_title(html_to_text(str(entry.get("title") or ""))) or short_title(text.split("\n", 1)[0])
-        article = make_article(
-            text,
-            title=title,
-            source=source,
-            url=str(entry.get("link") or ""),
-            published=published,
-            author=str(entry.get("author") or ""),
-        )
-        found.append(Found(here, article, note))
-    return found

@@ -11,7 +11,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields as dataclass_fields
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import IO
 
 from index.errors import BadInputError
@@ -109,7 +110,7 @@ def parse_json(text: str, where: str, fields: FieldMap) -> list[Found]:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # several documents, one per line: JSON Lines named .json
             return parse_jsonl(read_lines(io.BytesIO(text.encode("utf-8")), len(text) * 4 + 1), where, fields)
-        raise BadInputError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise BadInputError(f"malformed JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from exc
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         raise BadInputError(f"unreadable JSON: {exc}") from exc
     if isinstance(data, dict) and fields.text in data:
@@ -159,7 +160,7 @@ def parse_jsonl(lines: Iterable[tuple[int, bytes | None]], where: str, fields: F
             found.append(Found(here, None, "JSON nested too deeply to read"))
             continue
         except json.JSONDecodeError as exc:
-            found.append(Found(here, None, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            found.append(Found(here, None, f"malformed JSON ({exc.msg}, column {exc.colno})"))
             continue
         except ValueError as exc:
             found.append(Found(here, None, f"unreadable JSON: {exc}"))

@@ -36,11 +36,11 @@ from index.formats import (
     declared_charset,
     decode_bytes,
     parse_date,
-    parse_feed,
     parse_html,
     parse_text,
     short_title,
 )
+from index.formats_feed import parse_feed
 from index.formats_records import FieldMap, parse_csv, parse_json, parse_jsonl, read_lines
 from index.records import Article, make_article
 
@@ -56,6 +56,7 @@ KINDS: dict[str, Kind] = {
     ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl",
     ".csv": "csv", ".tsv": "csv", ".rss": "feed", ".atom": "feed", ".xml": "feed", "": "sniff",
 }  # fmt: skip
+SUPPORTED = " ".join(sorted(k for k in KINDS if k))
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class _Ingest:
         where = str(path)
         kind = KINDS.get(path.suffix.lower())
         if kind is None:
-            self.reject(where, f"unsupported type {path.suffix!r} (supported: {' '.join(sorted(k for k in KINDS if k))})")
+            self.reject(where, f"unsupported type {path.suffix!r} (supported: {SUPPORTED})")
             return
         if not path.is_file():
             self.reject(where, "not a regular file")
@@ -178,7 +179,8 @@ class _Ingest:
                 lines.append(IngestLine(item.where, "accepted", 1, item.reason))
         if len(found) == 1 and found[0].where == where:  # a one-article file: its line is the file line
             line = lines[0] if lines else IngestLine(where, "accepted", 1)
-            self.report.append(IngestLine(where, line.status, line.articles, "; ".join(filter(None, [note, line.reason]))))
+            reason = "; ".join(filter(None, [note, line.reason]))
+            self.report.append(IngestLine(where, line.status, line.articles, reason))
             return
         status: Literal["accepted", "rejected", "duplicate"] = (
             "accepted" if kept else "duplicate" if duplicates and not rejected else "rejected"
@@ -240,7 +242,7 @@ def ingest_bytes(
     run = _Ingest(fields or FieldMap(), max_bytes)
     kind = KINDS.get(Path(name).suffix.lower())
     if kind is None:
-        run.reject(name, f"unsupported type {Path(name).suffix!r}")
+        run.reject(name, f"unsupported type {Path(name).suffix!r} (supported: {SUPPORTED})")
     elif not data:
         run.reject(name, "empty file (0 bytes)")
     elif len(data) > max_bytes and kind != "jsonl":
