@@ -20,12 +20,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from qa.assistant import Turn
+from typing import Literal, Protocol
 
 Kind = Literal["person", "group", "place", "thing"]
+
+
+class TurnLike(Protocol):
+    """An earlier turn: ``qa.assistant.Turn`` (what was asked, what was answered)."""
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def answer(self) -> str: ...
+
 
 _STOP = frozenset(
     [
@@ -387,12 +395,12 @@ class _Context:
         return next((m for m in self.ranked if m.kind in kinds), None)
 
 
-def _context(history: Sequence[Turn]) -> _Context | None:
+def _context(history: Sequence[TurnLike]) -> _Context | None:
     resolved: list[tuple[str, str]] = []
     for turn in history:
         asked = " ".join(turn.question.split())
         if asked:
-            earlier = [_Resolved(q, a) for q, a in resolved]
+            earlier: list[TurnLike] = [_Resolved(q, a) for q, a in resolved]
             resolved.append((standalone_question(earlier, asked) if earlier else asked, turn.answer))
     if not resolved:
         return None
@@ -523,7 +531,7 @@ def _elliptical(question: str, ctx: _Context) -> str | None:
     return ctx.question[: target.start] + phrase + ctx.question[target.start + len(target.text) :]
 
 
-def standalone_question(history: Sequence[Turn] | Sequence[_Resolved], question: str) -> str:
+def standalone_question(history: Sequence[TurnLike], question: str) -> str:
     """Rewrite ``question`` so that it can be understood without ``history`` (earlier turns, oldest first).
 
     Pronouns (he, she, they, it, him, her, them, his, their, its), "the minister" and

@@ -130,7 +130,7 @@ class Retriever:
         else:
             age = query.today.toordinal() - days
             # before "today": news fades over weeks; after it: a few days of follow-up reports
-            fit = np.where(age >= 0, np.exp(-age / DAYS_BEFORE), np.exp(age / DAYS_AFTER))
+            fit = np.exp(-np.where(age >= 0, age / DAYS_BEFORE, -age / DAYS_AFTER))
         return np.where(known, 1.0 + self.settings.date_weight * fit, 1.0)
 
     def retrieve(self, query: Query, k: int | None = None) -> list[Passage]:

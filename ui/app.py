@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.errors import NewsQAError, SettingsError
 from index.ingest import IngestLine, IngestResult
+from index.records import Article
 from qa.assistant import Assistant, Turn, load_assistant
 from qa.records import Filters
 from ui.examples import example_questions
@@ -143,7 +144,7 @@ class ChatHandlers:
         from index.build import add_articles
 
         lines: list[IngestLine] = []
-        articles = []
+        articles: list[Article] = []
         try:
             for result in self._ingest(files or [], text, title, source, lines):
                 articles.extend(result.articles)
@@ -229,9 +230,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     with gr.Blocks(title="newsqa: ask the news", analytics_enabled=False, fill_width=True) as demo:
         exchanges = gr.State([])
         with gr.Row(elem_id="nq-header"):
+            plural = "s" if count != 1 else ""
             gr.HTML(
                 '<div class="nq-brand"><span class="nq-logo">❝</span> newsqa <span class="nq-tag">answers quoted from '
-                f'the articles, word for word</span></div><div class="nq-corpus">{count} article{"s" if count != 1 else ""} indexed</div>'
+                f'the articles, word for word</span></div><div class="nq-corpus">{count} article{plural} indexed</div>'
             )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=480):
@@ -244,7 +246,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     placeholder="**Ask a question about the news.** Every answer quotes the articles it comes from.",
                     latex_delimiters=[],
                     feedback_options=None,
-                    buttons=["copy"],
+                    buttons=[],
                     autoscroll=True,
                 )
                 with gr.Row(elem_id="nq-ask"):
@@ -295,13 +297,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal"
         )
         clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
+        chatbot.clear(lambda: ([], ""), None, [exchanges, message], api_visibility="private")
 
         def add_and_refresh(
             chosen: list[str] | None,
             text: str,
             title: str,
             source: str,
-            progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
+            progress: Any = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
         ) -> tuple[str, Any]:
             progress(0.1, desc="Reading and indexing the articles…")
             html = handlers.add(chosen, text, title, source)
@@ -312,7 +315,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             api_visibility="private", concurrency_limit=1, concurrency_id="index-write",
         )  # fmt: skip
         gr.api(handlers.answer_json, api_name="answer")
-    return demo
+    return demo  # type: ignore[no-any-return]  # gradio is imported lazily, as Any
 
 
 def login_from_env() -> tuple[str, str] | None:
@@ -347,7 +350,12 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         quiet=prevent_thread_lock,
         footer_links=[],
-        theme=gr.themes.Soft(primary_hue="indigo", neutral_hue="slate"),
+        theme=gr.themes.Soft(
+            primary_hue="indigo",
+            neutral_hue="slate",
+            font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],  # no web font to fetch
+            font_mono=["ui-monospace", "monospace"],
+        ),
         css=CSS,
         head=HEAD,
         ssr_mode=False,

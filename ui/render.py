@@ -71,9 +71,18 @@ def _paragraphs(text: str) -> str:
     return "".join(out)
 
 
-def highlight(text: str, start: int, end: int) -> str:
-    """Escaped ``text`` with ``text[start:end]`` wrapped in ``<mark>``; offsets are into the raw text."""
-    return f"{_paragraphs(text[:start])}<mark>{_paragraphs(text[start:end])}</mark>{_paragraphs(text[end:])}"
+def _inline(text: str) -> str:
+    """Escaped text on one line: every whitespace run (paragraph breaks included) as one space."""
+    return _e(re.sub(r"\s+", " ", text))
+
+
+def highlight(text: str, start: int, end: int, paragraphs: bool = True) -> str:
+    """Escaped ``text`` with ``text[start:end]`` wrapped in ``<mark>``; offsets are into the raw text.
+
+    ``paragraphs`` False runs the paragraphs together (the short context under a source).
+    """
+    fmt = _paragraphs if paragraphs else _inline
+    return f"{fmt(text[:start])}<mark>{fmt(text[start:end])}</mark>{fmt(text[end:])}"
 
 
 def _meta(title: str, source: str, published: date | None, url: str) -> str:
@@ -103,7 +112,7 @@ def render_source(citation: Citation, article: Article | None, turn: int) -> str
         lo, hi = context_window(article.text, q.start, q.end)
         before = "… " if lo > 0 else ""
         after = " …" if hi < len(article.text) else ""
-        window = highlight(article.text[lo:hi], q.start - lo, q.end - lo)
+        window = highlight(article.text[lo:hi], q.start - lo, q.end - lo, paragraphs=False).strip()
         body = f'<p class="nq-context">{before}{window}{after}</p>'
         if lo > 0 or hi < len(article.text):
             body += (
@@ -121,7 +130,8 @@ def render_passage(passage: Passage, article: Article | None) -> str:
         else passage.text[:PASSAGE_PREVIEW_CHARS].rsplit(" ", 1)[0] + " …"
     )
     meta = _meta(article.title, article.source, article.published, article.url) if article else ""
-    return f'<li class="nq-source nq-near"><div class="nq-body">{meta}<p class="nq-context">{_paragraphs(text)}</p></div></li>'
+    body = f'<p class="nq-context">{_paragraphs(text)}</p>'
+    return f'<li class="nq-source nq-near"><div class="nq-body">{meta}{body}</div></li>'
 
 
 def _markers(citations: Iterable[Citation], turn: int) -> str:
@@ -169,7 +179,8 @@ def render_ingest(
 ) -> str:
     """The ingest report: one row per file (name, status, articles, reason), then the index totals."""
     rows = "".join(
-        f'<tr class="nq-{_e(status)}"><td>{_e(name)}</td><td>{_e(status)}</td><td>{count}</td><td>{_e(reason)}</td></tr>'
+        f'<tr class="nq-{_e(status)}"><td>{_e(name)}</td><td>{_e(status)}</td>'
+        f"<td>{count}</td><td>{_e(reason)}</td></tr>"
         for name, status, count, reason in lines
     )
     table = (

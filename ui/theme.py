@@ -5,7 +5,8 @@ from __future__ import annotations
 HEAD = '<meta name="referrer" content="no-referrer">'
 
 CSS = """
-.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+.gradio-container { width: 100% !important; max-width: 1320px !important; margin: 0 auto !important; }
+#nq-side input { min-width: 0; }
 #nq-header { align-items: center; border-bottom: 1px solid var(--border-color-primary); padding: 4px 4px 10px; }
 #nq-header > div { display: flex; justify-content: space-between; align-items: baseline; width: 100%; }
 .nq-brand { font-size: 1.35rem; font-weight: 700; letter-spacing: -0.01em; }
@@ -20,7 +21,8 @@ CSS = """
 .nq-sources-head { font-size: 0.72rem; font-weight: 700; text-transform: uppercase; letter-spacing: 0.08em;
   color: var(--body-text-color-subdued); margin: 10px 0 6px; }
 .nq-count { background: var(--background-fill-secondary); border-radius: 8px; padding: 0 6px; margin-left: 4px; }
-ol.nq-sources { list-style: none; padding: 0 !important; margin: 0 !important; display: flex; flex-direction: column; gap: 8px; }
+ol.nq-sources { list-style: none; padding: 0 !important; margin: 0 !important;
+  display: flex; flex-direction: column; gap: 8px; }
 li.nq-source { display: flex; gap: 10px; border: 1px solid var(--border-color-primary); border-radius: 10px;
   padding: 10px 12px; background: var(--background-fill-primary); margin: 0 !important; }
 li.nq-source:target { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
@@ -40,7 +42,8 @@ li.nq-source:target { border-color: var(--color-accent); box-shadow: 0 0 0 2px v
 .nq-abstain { background: var(--background-fill-secondary); border-left: 3px solid #f59e0b; padding: 8px 12px;
   border-radius: 6px; margin-bottom: 8px; }
 li.nq-near { opacity: 0.9; }
-.nq-error { border-left: 3px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; border-radius: 6px; }
+.nq-error { border-left: 3px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d;
+  border-radius: 6px; }
 .nq-pending { color: var(--body-text-color-subdued); display: flex; align-items: center; gap: 8px; }
 .nq-spinner { width: 14px; height: 14px; border: 2px solid var(--border-color-primary);
   border-top-color: var(--color-accent); border-radius: 50%; animation: nq-spin 0.8s linear infinite; }
