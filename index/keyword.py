@@ -14,6 +14,43 @@ from index.errors import CorruptIndexError
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 
 
+# Past forms the Snowball stemmer leaves alone ("met" stays "met"): mapped to the base
+# form first, so "Who did Lavrov meet?" matches "Lavrov met with ...".
+_IRREGULAR = {
+    past: base
+    for base, forms in {
+        "meet": "met", "say": "said", "find": "found", "win": "won", "take": "took taken", "go": "went gone",
+        "leave": "left", "hold": "held", "tell": "told", "make": "made", "give": "gave given", "come": "came",
+        "run": "ran", "begin": "began begun", "fall": "fell fallen", "rise": "rose risen", "see": "saw seen",
+        "know": "knew known", "think": "thought", "bring": "brought", "buy": "bought", "sell": "sold",
+        "send": "sent", "spend": "spent", "build": "built", "lose": "lost", "pay": "paid", "keep": "kept",
+        "lead": "led", "strike": "struck", "choose": "chose chosen", "speak": "spoke spoken",
+        "write": "wrote written", "drive": "drove driven", "fly": "flew flown", "grow": "grew grown",
+        "throw": "threw thrown", "catch": "caught", "teach": "taught", "fight": "fought", "shoot": "shot",
+        "stand": "stood", "become": "became", "break": "broke broken", "steal": "stole stolen",
+        "hide": "hid hidden", "seek": "sought", "sink": "sank sunk", "swim": "swam", "sing": "sang sung",
+        "wear": "wore worn", "tear": "tore torn", "freeze": "froze frozen", "bear": "bore born",
+        "forbid": "forbade", "forgive": "forgave", "eat": "ate eaten", "draw": "drew drawn",
+        "arise": "arose arisen", "feel": "felt", "hear": "heard", "mean": "meant", "sit": "sat",
+        "sleep": "slept", "light": "lit", "feed": "fed", "flee": "fled", "bleed": "bled", "dig": "dug",
+        "hang": "hung", "shake": "shook shaken", "wake": "woke woken", "ride": "rode ridden",
+    }.items()
+    for past in forms.split()
+}
+
+
+class _IrregularStemmer:
+    """Snowball English, after mapping irregular past forms to their base verb."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._snowball = Stemmer.Stemmer("english")
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 (the name bm25s calls)
+        return self._snowball.stemWords([_IRREGULAR.get(w, w) for w in words])  # type: ignore[no-any-return]
+
+
 class KeywordIndex:
     """Okapi BM25 scores of every chunk for a query; row ``i`` is chunk row ``i``.
 
@@ -30,9 +67,7 @@ class KeywordIndex:
 
     @staticmethod
     def _stemmer() -> Any:
-        import Stemmer
-
-        return Stemmer.Stemmer("english")
+        return _IrregularStemmer()
 
     @classmethod
     def _tokenize(cls, texts: Sequence[str], stemmer: Any) -> list[list[str]]:

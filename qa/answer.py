@@ -16,14 +16,38 @@ import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
+from qa.extract import SPEECH_VERB, Evidence, extract
 from qa.qtype import answer_type, has_answer_of_type
 from qa.records import Passage, Quote
 from qa.settings import QASettings
 
 _WORD = re.compile(r"\w+")
+_SUBJECT = re.compile(r"^\s*what\s+(?:did|does|do|has|have|will|would|is|was)\s+(.+?)\s+(?:say|said|saying|call|urge|"
+                      r"demand|stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask|claim|"
+                      r"suggest|express|think|want)\b", re.I)
 DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
 TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place for "where" ...)
+SPEAKER_BONUS = 0.08  # "what did X say": X (named in the sentence) is speaking or quoted
+EVIDENCE_SENTENCES = 5  # sentences the short answer is voted from
+QUOTE_RATIO = 0.85  # a further quote scores at least this share of the best sentence
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
+
+
+def _speakers(question: str) -> list[str]:
+    """For "what did X say", X's names (or its head noun: "the Arab diplomats" -> diplomats)."""
+    match = _SUBJECT.search(question)
+    if match is None:
+        return []
+    words = match.group(1).split()
+    names = [w for w in words if w[:1].isupper()]
+    return names or words[-1:]
+
+
+def _speaks(sentence: str, speakers: list[str]) -> bool:
+    """A speaker is named before the speech verb or the opening quote of ``sentence``."""
+    cuts = [m.start() for m in SPEECH_VERB.finditer(sentence)] + [sentence.rfind("“"), sentence.rfind('"')]
+    lead = sentence[: max(cuts, default=-1)].lower()
+    return any(s.lower() in lead for s in speakers)
 
 
 def _is_headline(text: str, start: int, end: int, title: str) -> bool:
@@ -73,6 +97,7 @@ class ExtractiveAnswerer:
         idf = self.keyword.idf(terms)
         total = sum(idf.values()) or 1.0
         kind = answer_type(question)
+        speakers = _speakers(question) if kind == "speech" else []
         seen: set[tuple[str, int]] = set()
         found: list[Candidate] = []
         for passage in passages[: self.settings.answer_passages]:
@@ -96,6 +121,8 @@ class ExtractiveAnswerer:
                 score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword
                 if kind != "other" and has_answer_of_type(kind, text[start:end], question):
                     score += TYPE_BONUS
+                if kind == "speech" and speakers and _speaks(text[start:end], speakers):
+                    score += SPEAKER_BONUS
                 if _is_headline(text, start, end, article.title):
                     score -= TITLE_PENALTY
                 found.append(
@@ -121,25 +148,51 @@ class ExtractiveAnswerer:
                 missing.append(word)
         return tuple(missing)
 
+    def _stem(self, word: str) -> str:
+        terms = self.keyword.terms(word)
+        return terms[0] if terms else ""  # a stop word
+
+    def _text(self, c: Candidate) -> str:
+        return self.data.articles[c.article_id].text[c.start : c.end]
+
     def draft(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Draft:
+        """The answer: the best sentence (or a span cut from it), with up to ``max_quotes`` quotes.
+
+        Further quotes are sentences that say the same short answer (newest article
+        first), or, without a short answer, sentences that score nearly as well.
+        """
         candidates = self.candidates(question, vector, passages)
         missing = self.missing_terms(question)
         if not candidates:
             return Draft("", (), 0.0, True, "no passage was retrieved", missing)
         best = candidates[0]
+        short: str | None = None
+        if self.settings.short_answers:
+            evidence = [Evidence(self._text(c), c.score) for c in candidates[:EVIDENCE_SENTENCES]]
+            short = extract(question, answer_type(question), evidence, self._stem)
+            if short:
+                # the first quote must be a sentence that says it
+                best = next((c for c in candidates[:EVIDENCE_SENTENCES] if short in self._text(c)), best)
         quotes: list[Candidate] = [best]
-        for other in candidates[1:]:
+        for other in candidates:
             if len(quotes) >= self.settings.max_quotes:
                 break
-            if other.score >= 0.85 * best.score and all(
+            # with a short answer, a further quote must say it too; else it must score nearly as well
+            supports = short.lower() in self._text(other).lower() if short else (
+                other.score >= QUOTE_RATIO * candidates[0].score
+            )
+            if supports and all(
                 other.article_id != q.article_id or other.end <= q.start or other.start >= q.end for q in quotes
             ):
                 quotes.append(other)
-        text = self.data.articles[best.article_id].text
-        quote_records = tuple(
-            Quote(c.article_id, c.start, c.end, self.data.articles[c.article_id].text[c.start : c.end]) for c in quotes
-        )
-        if best.score < self.settings.abstain_below:
-            reason = f"best sentence score {best.score:.2f} is under the threshold {self.settings.abstain_below:.2f}"
-            return Draft("", quote_records, best.score, True, reason, missing)
-        return Draft(text[best.start : best.end], quote_records, best.score, False, "", missing)
+        if short and len({q.article_id for q in quotes}) > 1:
+            # several articles carry the same answer: newest first
+            day = {q.article_id: self.data.articles[q.article_id].published for q in quotes}
+            quotes.sort(key=lambda q: -(day[q.article_id].toordinal() if day[q.article_id] else 0))
+        quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)
+        if candidates[0].score < self.settings.abstain_below:
+            reason = (
+                f"best sentence score {candidates[0].score:.2f} is under the threshold {self.settings.abstain_below:.2f}"
+            )
+            return Draft("", quote_records, candidates[0].score, True, reason, missing)
+        return Draft(short or self._text(best), quote_records, candidates[0].score, False, "", missing)

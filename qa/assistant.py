@@ -40,6 +40,13 @@ class Turn:
     question: str
     answer: str = ""
 
+    @classmethod
+    def from_answer(cls, answer: Answer) -> Turn:
+        """The turn to remember: the question as asked, the answer and the sentences quoted
+        (a short answer like "emergency loans" alone would lose who said it)."""
+        said = " ".join([answer.answer, *(c.quote.text for c in answer.quotes)]) if not answer.abstained else ""
+        return cls(answer.question, said)
+
 
 def _clean_question(question: str) -> str:
     cleaned = " ".join(question.split())

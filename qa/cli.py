@@ -185,7 +185,7 @@ def _cmd_chat(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
             print(f"newsqa: {exc}")
             continue
         _print_answer(answer)
-        history.append(Turn(answer.standalone_question or question, answer.answer))
+        history.append(Turn.from_answer(answer))
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:

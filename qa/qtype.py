@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-AnswerType = Literal["person", "place", "time", "number", "other"]
+AnswerType = Literal["person", "place", "time", "number", "entity", "speech", "other"]
 
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"^\s*(who|whom|whose)\b", re.I), "person"),
     (re.compile(r"^\s*where\b|\b(which|what) (city|country|state|town|place|region|nation)\b", re.I), "place"),
     (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bhow long ago\b", re.I), "time"),
     (re.compile(r"^\s*how (many|much|old|long|far|big|high|large)\b|\bwhat (percentage|number|amount)\b", re.I), "number"),
+    (
+        re.compile(
+            r"^\s*what (did|does|do|has|have|will|would|is|was) .+\b(say|said|saying|call(ed|ing)? (for|on)|urge|demand|"
+            r"stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask for|claim|suggest)\b",
+            re.I,
+        ),
+        "speech",
+    ),
+    (re.compile(r"\bwhich\b|\bwhat is the name of\b|\bwhat (company|team|film|movie|song|book|party)\b", re.I), "entity"),
 ]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -40,6 +49,8 @@ def answer_type(question: str) -> AnswerType:
     Example:
         >>> answer_type("Where was Maduro captured?"), answer_type("How many died?")
         ('place', 'number')
+        >>> answer_type("What did Lavrov call for?"), answer_type("Which airline merged?")
+        ('speech', 'entity')
     """
     for pattern, kind in _TYPE_RULES:
         if pattern.search(question):
@@ -50,7 +61,7 @@ def answer_type(question: str) -> AnswerType:
 def has_answer_of_type(kind: AnswerType, sentence: str, question: str) -> bool:
     """True when ``sentence`` contains something of ``kind`` that the question does not."""
     asked = {w.lower() for w in re.findall(r"\w+", question)}
-    if kind in ("person", "place"):
+    if kind in ("person", "place", "entity"):
         return any(m.group(0).lower() not in asked for m in _NAME.finditer(sentence))
     if kind == "time":
         return any(m.group(0).lower() not in asked for m in _TIME.finditer(sentence))

@@ -15,7 +15,8 @@ class QASettings:
     """How questions are answered.
 
     ``passages``: passages returned with an answer; ``candidates``: how many each search
-    (dense, keyword) proposes before fusion; ``max_quotes``: quotes per answer;
+    (dense, keyword) proposes before fusion; ``max_quotes``: quotes per answer; ``short_answers``: cut the
+    answer (a name, place, date, number, the words said) out of the best sentence;
     ``date_weight``: how strongly a publication date near "today" (or inside the window
     the question names: "this week", "in March") lifts a passage, 0 to ignore dates;
     ``dedup``: fold syndicated copies of a passage into one; ``abstain_below``: the answer score under which the assistant says the articles
@@ -32,6 +33,7 @@ class QASettings:
     dedup: bool = True
     answer_passages: int = 8
     max_quotes: int = 3
+    short_answers: bool = True
     abstain_below: float = 0.35
 
     def __post_init__(self) -> None:

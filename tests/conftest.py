@@ -9,6 +9,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -81,7 +82,12 @@ def tiny_index(tmp_path: Path, articles: list[Article], embedder: HashingEmbedde
     return root
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the default sample index of each test session out of the user's home."""
-    monkeypatch.setenv("NEWSQA_HOME", str(tmp_path_factory.getbasetemp() / "newsqa-home"))
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the default sample index of each test session out of the user's home.
+
+    Session-scoped, so that it is in place before any module-scoped fixture loads the sample.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSQA_HOME", str(tmp_path_factory.mktemp("newsqa-home")))
+        yield

@@ -126,7 +126,7 @@ class ChatHandlers:
             turns = [Turn(ex.question, ex.answer) for ex in history if ex.answer is not None]
             answer = self.assistant.chat(turns, question, today=day, filters=filters)
             html = render_answer(answer, self.assistant.data.articles, turn=len(history) + 1)
-            answer_text = answer.answer
+            answer_text = Turn.from_answer(answer).answer
         except NewsQAError as exc:
             html = render_error(str(exc))
         except Exception:

@@ -1,0 +1,183 @@
+"""Cut the short answer out of the best sentences: (question, kind, sentences) -> span text or None.
+
+Candidate spans of the kind the question asks for (a name for "who" / "which country",
+a date for "when", a number for "how many", the words said for "what did X call for")
+are collected from the best sentences and voted on, each weighted by its sentence's
+score; a span made only of the question's own words is never an answer. Rules over the
+sentence surface; no model runs at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.qtype import AnswerType
+
+# A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
+# "Bank of England", "Nicolás Maduro"; joined by a few lower-case particles.
+_NAME = re.compile(
+    r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|and|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
+)
+_NOT_NAMES = frozenset(
+    """the a an in on at by for from to of and but or if as it its he she they we i you his her their our this
+    that these those there here when where what which who why how after before during while since
+    mr mrs ms dr president sen rep gov gen prime minister officials police according however also
+    monday tuesday wednesday thursday friday saturday sunday
+    january february march april may june july august september october november december""".split()
+)
+_PLACE_CUE = re.compile(r"\b(in|at|from|to|near|into|across|inside|outside|of)\s+(the\s+)?$", re.I)
+_PERSON_CUE = re.compile(r"^\s*(,\s*)?(said|says|told|added|wrote|announced|who)\b", re.I)
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+_TIME = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:\s+(?:morning|afternoon|evening|night))?|"
+    r"(?:in|since|by)\s+(?:18|19|20)\d\d|(?:last|next|this)\s+(?:week|month|year|spring|summer|fall|autumn|winter)|"
+    r"yesterday|\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.))",
+)
+_NUMBER = re.compile(
+    r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent|million|billion|trillion|thousand|hundred))?"
+    r"(?:\s+(?!(?:and|or|of|in|on|at|to|the|a|an|for)\b)[a-z]+)?|"
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?",
+    re.I,
+)
+_QUOTED = re.compile(r"[“\"]([^”\"]{12,600})[”\"]")
+SPEECH_VERB = re.compile(
+    r"\b(?:called|calls|calling)\s+(?:for|on)\b|\b(?:urged?|urging|demand(?:ed|s)?|said|says|stressed|affirmed|"
+    r"announced|warned|proposed|insisted|argued|asked|told|added|noted|promised|vowed|pledged|expressed|voiced|"
+    r"praised|critici[sz]ed|condemned|rejected|welcomed|reiterated|emphasi[sz]ed|accused|denied|confirmed|"
+    r"acknowledged|explained|stated|declared|described|suggested|wrote|tweeted|posted)\b",
+    re.I,
+)
+# "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word
+_OBJECT_QUESTION = re.compile(r"^\s*(who|whom|what)\s+(did|does|do|has|have|had|will|would|could|should)\b", re.I)
+_CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|which)\b")
+_WORD = re.compile(r"\w+")
+_QUESTION_WORDS = "who whom what which when where why how did does do has have had will would could should is was".split()
+MAX_SPAN_WORDS = 14
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A scored sentence to extract from."""
+
+    text: str
+    score: float
+
+
+def _asked(question: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(question)}
+
+
+def _name_spans(sentence: str, asked: set[str], kind: AnswerType) -> list[tuple[str, float]]:
+    spans: list[tuple[str, float]] = []
+    for match in _NAME.finditer(sentence):
+        words = match.group(0).split()
+        while words and words[0].lower().strip(".") in _NOT_NAMES:
+            words.pop(0)
+        while words and words[-1].lower().strip(".") in _NOT_NAMES:
+            words.pop()
+        if not words:
+            continue
+        span = " ".join(words).rstrip(".,'’")
+        if all(w.lower().strip(".'’s") in asked for w in _WORD.findall(span)):
+            continue
+        weight = 1.0
+        before = sentence[: match.start()]
+        after = sentence[match.end() :]
+        if kind == "place":
+            weight = 1.0 if _PLACE_CUE.search(before) else 0.3
+        if kind == "person" and (_PERSON_CUE.search(after) or len(words) >= 2):
+            weight += 0.5
+        spans.append((span, weight))
+    return spans
+
+
+def _pattern_spans(pattern: re.Pattern[str], sentence: str, asked: set[str]) -> list[tuple[str, float]]:
+    spans = []
+    for match in pattern.finditer(sentence):
+        span = match.group(0).strip(" ,.")
+        if span and not all(w.lower() in asked for w in _WORD.findall(span)):
+            spans.append((span, 1.0))
+    return spans
+
+
+def _speech(sentence: str, question: str) -> str | None:
+    """What was said: the quoted words, else the clause after the speech verb."""
+    quoted = [m.group(1).strip() for m in _QUOTED.finditer(sentence)]
+    if quoted:
+        return max(quoted, key=len)
+    verb = SPEECH_VERB.search(sentence)
+    if verb is None:
+        return None
+    rest = sentence[verb.end() :].lstrip(" ,:")
+    rest = re.sub(r"^(?:that|for|on)\s+", "", rest)
+    end = _CLAUSE_END.search(rest)
+    clause = (rest[: end.start()] if end else rest).strip(" ,")
+    return clause if len(_WORD.findall(clause)) >= 2 else None
+
+
+def _after_anchor(sentence: str, question: str, stem: Callable[[str], str]) -> str | None:
+    """The phrase after the last question word found in ``sentence`` (the object asked for)."""
+    asked = {stem(w) for w in _WORD.findall(question.lower())} - {stem(w) for w in _QUESTION_WORDS} - {""}
+    last = None
+    for match in _WORD.finditer(sentence):
+        if stem(match.group(0).lower()) in asked:
+            last = match
+    if last is None:
+        return None
+    rest = sentence[last.end() :]
+    rest = re.sub(r"^\W*(?:(?:with|for|to|on|about|by|that|at|of|their|his|her|its)\s+)*", "", rest)
+    end = re.search(r"[,;.!?]", rest)
+    words = (rest[: end.start()] if end else rest).split()[:MAX_SPAN_WORDS]
+    while words and words[-1].lower() in _NOT_NAMES:
+        words.pop()
+    return " ".join(words).strip(" ,") if len(words) >= 2 else None
+
+
+def extract(
+    question: str, kind: AnswerType, evidence: Sequence[Evidence], stem: Callable[[str], str] = str.lower
+) -> str | None:
+    """The short answer found in ``evidence`` (best sentence first), or None to show the sentence.
+
+    Example:
+        >>> extract("Where was Maduro captured?", "place",
+        ...         [Evidence("US forces captured Maduro in Caracas, Venezuela.", 1.0)])
+        'Caracas'
+    """
+    if not evidence:
+        return None
+    if kind == "speech":
+        return _speech(evidence[0].text, question)
+    if kind in ("person", "other") and _OBJECT_QUESTION.search(question):
+        return _after_anchor(evidence[0].text, question, stem)
+    if kind == "other":
+        return None
+    asked = _asked(question)
+    votes: dict[str, float] = {}
+    surface: dict[str, str] = {}
+    top = evidence[0].score or 1.0
+    for position, item in enumerate(evidence):
+        if kind in ("person", "place", "entity"):
+            spans = _name_spans(item.text, asked, kind)
+        elif kind == "time":
+            spans = _pattern_spans(_TIME, item.text, asked)
+        else:
+            spans = _pattern_spans(_NUMBER, item.text, asked)
+            unit = _COUNTED.search(question)
+            if unit:  # "how many miles": a number of miles beats other numbers
+                noun = unit.group(1).lower().rstrip("s")
+                spans = [(span, bonus + (1.0 if noun in span.lower() else 0.0)) for span, bonus in spans]
+        # the best sentence counts most; later ones confirm
+        weight = max(item.score, 0.0) / top * (1.0 if position == 0 else 0.35)
+        for order, (span, bonus) in enumerate(spans):
+            key = span.lower()
+            votes[key] = votes.get(key, 0.0) + weight * bonus * (1.0 - 0.02 * order)
+            surface.setdefault(key, span)
+    if not votes:
+        return None
+    best = max(votes, key=lambda k: (votes[k], -len(k)))
+    return surface[best]

@@ -1,0 +1,83 @@
+"""Question types and short-answer extraction from sentences (pure rules, hand-made cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.keyword import KeywordIndex
+from qa.extract import Evidence, extract
+from qa.qtype import answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who won the election?", "person"),
+        ("Where was the summit held?", "place"),
+        ("In which country did the fire break out?", "place"),
+        ("When did the bridge reopen?", "time"),
+        ("How many people were hurt?", "number"),
+        ("Which airline cancelled flights?", "entity"),
+        ("What is the name of the new vaccine?", "entity"),
+        ("What did the minister call for?", "speech"),
+        ("What did Lavrov stress?", "speech"),
+        ("Why did the talks fail?", "other"),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def _stem(word: str) -> str:
+    terms = KeywordIndex.build([]).terms(word)
+    return terms[0] if terms else ""
+
+
+def _one(question: str, sentence: str, *more: str) -> str | None:
+    evidence = [Evidence(sentence, 1.0), *(Evidence(s, 0.9) for s in more)]
+    return extract(question, answer_type(question), evidence, _stem)
+
+
+def test_place_prefers_a_name_after_a_location_word() -> None:
+    assert _one("Where did the Arab envoys meet Lavrov?", "Arab envoys met Lavrov in Moscow on Monday.") == "Moscow"
+
+
+def test_names_from_the_question_are_never_the_answer() -> None:
+    assert _one("Which company did Tesla overtake?", "BYD overtook Tesla in electric car sales.") == "BYD"
+
+
+def test_later_sentences_vote_for_a_name() -> None:
+    answer = _one(
+        "Which country hosted the games?",
+        "The games opened with Italy and France in the stands.",
+        "France hosted the games.",
+        "Organizers in France said they were pleased.",
+    )
+    assert answer == "France"
+
+
+def test_number_with_the_counted_noun_wins() -> None:
+    sentence = "The council voted 7 to 2 on Tuesday to build twelve miles of bike lanes."
+    assert _one("How many miles of bike lanes will be built?", sentence) == "twelve miles"
+
+
+def test_time_spans() -> None:
+    assert _one("When did the museum reopen?", "The museum reopened on March 3, 2026 after repairs.") == "March 3, 2026"
+
+
+def test_speech_takes_the_quoted_words_else_the_clause_after_the_verb() -> None:
+    quoted = 'Lavrov stressed the need to “intensify international efforts for peace talks.”'
+    assert _one("What did Lavrov stress?", quoted) == "intensify international efforts for peace talks."
+    plain = "The agriculture minister, Tomas Brandt, called for emergency loans. Farmers agreed."
+    assert _one("What did the agriculture minister call for?", plain) == "emergency loans"
+
+
+def test_object_questions_take_the_phrase_after_the_last_question_word() -> None:
+    sentence = "Lavrov met with the heads of diplomatic missions of Arab countries, the ministry said."
+    assert _one("Who did Lavrov meet?", sentence) == "the heads of diplomatic missions of Arab countries"
+
+
+def test_nothing_to_extract_gives_none() -> None:
+    assert _one("Why did the talks fail?", "The talks failed over wages.") is None
+    assert _one("Who won?", "nobody here is capitalised after the start.") is None
+    assert extract("Who won?", "person", []) is None
