@@ -156,6 +156,7 @@ class Assistant:
                 abstained=True,
                 reason=draft.reason or "no quote could be verified",
                 standalone_question=standalone,
+                confidence=draft.score,
                 timings_ms=timings,
             )
         return Answer(
@@ -165,6 +166,7 @@ class Assistant:
             passages=shown,
             abstained=False,
             standalone_question=standalone,
+            confidence=draft.score,
             timings_ms=timings,
         )
 

@@ -87,6 +87,8 @@ class Answer:
 
     ``abstained`` answers are normal answers: ``answer`` says what the articles don't
     cover, ``reason`` says why, and ``passages`` are the closest ones found.
+    ``confidence`` is the best sentence's score, the number abstention compares with
+    ``QASettings.abstain_below``.
     """
 
     question: str
@@ -96,6 +98,7 @@ class Answer:
     abstained: bool = False
     reason: str = ""
     standalone_question: str = ""
+    confidence: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +109,7 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "reason": self.reason,
+            "confidence": round(self.confidence, 4),
             "quotes": [c.to_dict() for c in self.quotes],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
