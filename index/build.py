@@ -17,8 +17,8 @@ import numpy as np
 
 from index.chunk import Chunker, chunk_sentences
 from index.embed import Embedder, make_embedder
-from index.errors import IndexMismatchError, IndexNotFoundError
-from index.ingest import FieldMap, IngestLine, ingest_paths
+from index.errors import BadInputError, IndexMismatchError, IndexNotFoundError
+from index.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
 from index.records import Article, Chunk
 from index.settings import IndexSettings
 from index.store import IndexData, current_generation, load_index, save_index, write_lock
@@ -86,6 +86,17 @@ def _without(data: IndexData, drop: set[str]) -> IndexData:
     )
 
 
+def _check_storable(article: Article) -> None:
+    """Refuse text that cannot be written as UTF-8 (lone surrogates) before anything is embedded."""
+    for value in (article.id, article.title, article.text, article.source, article.url, article.author):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadInputError(
+                f"article {article.id!r}: {exc.reason} at character {exc.start}; it cannot be stored as UTF-8"
+            ) from exc
+
+
 def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
@@ -101,7 +112,8 @@ def _embed(
     for article in articles:
         new = chunker.chunk(article)
         rows = range(first_row + len(chunks), first_row + len(chunks) + len(new))
-        sentence_rows.extend((s.chunk_row, s.start, s.end) for s in chunk_sentences(article, zip(rows, new)))
+        located = chunk_sentences(article, zip(rows, new, strict=True))
+        sentence_rows.extend((s.chunk_row, s.start, s.end) for s in located)
         chunks.extend(new)
     sentences = np.array(sentence_rows, dtype=np.int64).reshape(-1, 3)
     chunk_vecs: list[np.ndarray] = []
@@ -171,6 +183,7 @@ def add_articles(
             elif article.id in fresh or known_hashes.get(article.content_hash, article.id) != article.id:
                 duplicates += 1
             else:
+                _check_storable(article)
                 if old is not None:
                     replaced.add(article.id)
                 fresh[article.id] = article
@@ -178,7 +191,11 @@ def add_articles(
         data = _without(data, replaced)
         embed_started = time.perf_counter()
         chunks, chunk_vecs, sentences, sentence_vecs = _embed(
-            list(fresh.values()), Chunker(settings.chunk_size, settings.chunk_overlap), embedder, len(data.chunks), progress
+            list(fresh.values()),
+            Chunker(settings.chunk_size, settings.chunk_overlap),
+            embedder,
+            len(data.chunks),
+            progress,
         )
         embed_seconds = time.perf_counter() - embed_started
         merged = IndexData(
@@ -218,9 +235,13 @@ def build_index(
     fields: FieldMap | None = None,
     rebuild: bool = False,
     progress: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> BuildReport:
-    """Ingest ``paths`` (files and folders) and add their articles to the index at ``index_dir``."""
-    result = ingest_paths(paths, fields)
+    """Ingest ``paths`` (files and folders) and add their articles to the index at ``index_dir``.
+
+    Files larger than ``max_bytes`` are rejected (reported), JSONL excepted (streamed).
+    """
+    result = ingest_paths(paths, fields, max_bytes=max_bytes)
     return add_articles(index_dir, result.articles, settings, embedder, rebuild, progress, result.report)
 
 

@@ -47,7 +47,7 @@ class _IrregularStemmer:
 
         self._snowball = Stemmer.Stemmer("english")
 
-    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 (the name bm25s calls)
+    def stemWords(self, words: list[str]) -> list[str]:
         return self._snowball.stemWords([_IRREGULAR.get(w, w) for w in words])  # type: ignore[no-any-return]
 
 
@@ -83,8 +83,10 @@ class KeywordIndex:
         import bm25s
 
         retriever = bm25s.BM25(k1=1.2, b=0.75)
-        if texts:
-            retriever.index(cls._tokenize(texts, cls._stemmer()), show_progress=False)
+        tokens = cls._tokenize(texts, cls._stemmer()) if texts else []
+        if not any(tokens):  # no chunk has a word to index (bm25s cannot index an empty vocabulary)
+            return cls(bm25s.BM25(), 0)
+        retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))
 
     def scores(self, query: str) -> np.ndarray:

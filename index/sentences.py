@@ -13,9 +13,7 @@ import re
 
 # Words after which a full stop does not end the sentence (compared in lower case).
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm gov sen rep pres rev hon
-    no vs etc inc ltd corp co jan feb mar apr jun jul aug sep sept oct nov dec
-    mt ft ave blvd dept est fig approx u.s u.k u.n e.g i.e a.m p.m d.c""".split()
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "gov", "sen", "rep", "pres", "rev", "hon", "no", "vs", "etc", "inc", "ltd", "corp", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "ave", "blvd", "dept", "est", "fig", "approx", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "d.c"]
 )
 
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")

@@ -13,6 +13,7 @@ from index.embed import DEFAULT_MODEL, Embedder, make_embedder
 from index.errors import EmptyQuestionError, SettingsError
 from index.keyword import KeywordIndex
 from index.store import IndexData, current_generation, load_index, load_keyword_index
+from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.dates import date_intent, without_time_words
@@ -119,6 +120,7 @@ class Assistant:
 
     def _answer(self, standalone: str, asked: str, today: date | None, filters: Filters | None) -> Answer:
         state = self._state  # one generation for the whole answer, even if a reload happens meanwhile
+        limit_query_threads(1)  # questions run side by side (the UI queue): one core each, no oversubscription
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         vector = self.embedder.embed_query(standalone)

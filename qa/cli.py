@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from datetime import date
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--embedder", help="sentence-transformers model name or path (new index only)")
     index.add_argument("--fields", help="field names of JSON/CSV inputs, e.g. text=body,published=date")
     index.add_argument("--quiet", action="store_true", help="no progress bar, no per-file report")
+    index.add_argument("--max-mb", type=float, default=50.0, help="reject files larger than this (MB; default 50)")
 
     def question_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
@@ -132,16 +134,22 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
         fields = override(FieldMap(), pairs, "--fields")
     root = args.index or default_index_dir()
     started = time.perf_counter()
-    report = build_index(args.paths, root, settings, fields=fields, rebuild=args.rebuild, progress=not args.quiet)
+    report = build_index(
+        args.paths, root, settings, fields=fields, rebuild=args.rebuild, progress=not args.quiet,
+        max_bytes=int(args.max_mb * 1024 * 1024),
+    )
     elapsed = time.perf_counter() - started
     if not args.quiet:
         for line in report.ingest:
             detail = f" ({line.reason})" if line.reason else ""
             print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
-    rejected = sum(1 for line in report.ingest if line.status == "rejected")
+    # a line whose path names a record ("file.jsonl:line 3") is one record, not a file
+    records = [line for line in report.ingest if line.status == "rejected" and re.search(r":(line|record|entry) ", line.path)]
+    files = sum(1 for line in report.ingest if line.status == "rejected") - len(records)
     print(
         f"{root}: {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
-        f"{report.duplicates} duplicates, {rejected} rejected; {report.articles_total} articles, "
+        f"{report.duplicates} duplicates, {files} files and {len(records)} records rejected; "
+        f"{report.articles_total} articles, "
         f"{report.chunks_total} chunks in {report.generation}"
     )
     if report.chunks_embedded:

@@ -21,11 +21,7 @@ _NAME = re.compile(
     r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|and|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
 )
 _NOT_NAMES = frozenset(
-    """the a an in on at by for from to of and but or if as it its he she they we i you his her their our this
-    that these those there here when where what which who why how after before during while since
-    mr mrs ms dr president sen rep gov gen prime minister officials police according however also
-    monday tuesday wednesday thursday friday saturday sunday
-    january february march april may june july august september october november december""".split()
+    ["the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "of", "and", "but", "or", "if", "as", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "this", "that", "these", "those", "there", "here", "when", "where", "what", "which", "who", "why", "how", "after", "before", "during", "while", "since", "mr", "mrs", "ms", "dr", "president", "sen", "rep", "gov", "gen", "prime", "minister", "officials", "police", "according", "however", "also", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 )
 _PLACE_CUE = re.compile(r"\b(in|at|from|to|near|into|across|inside|outside|of)\s+(the\s+)?$", re.I)
 _PERSON_CUE = re.compile(r"^\s*(,\s*)?(said|says|told|added|wrote|announced|who)\b", re.I)
@@ -55,7 +51,7 @@ SPEECH_VERB = re.compile(
 _OBJECT_QUESTION = re.compile(r"^\s*(who|whom|what)\s+(did|does|do|has|have|had|will|would|could|should)\b", re.I)
 _CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|which)\b")
 _WORD = re.compile(r"\w+")
-_QUESTION_WORDS = "who whom what which when where why how did does do has have had will would could should is was".split()
+_QUESTION_WORDS = ["who", "whom", "what", "which", "when", "where", "why", "how", "did", "does", "do", "has", "have", "had", "will", "would", "could", "should", "is", "was"]
 MAX_SPAN_WORDS = 14
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 
@@ -76,24 +72,37 @@ def _name_spans(sentence: str, asked: set[str], kind: AnswerType) -> list[tuple[
     spans: list[tuple[str, float]] = []
     for match in _NAME.finditer(sentence):
         words = match.group(0).split()
-        while words and words[0].lower().strip(".") in _NOT_NAMES:
-            words.pop(0)
+        dropped_before = 0
+        # names and titles from the question frame the answer ("Foreign Minister [Sergey Lavrov]")
+        while words and (words[0].lower().strip(".") in _NOT_NAMES or _plain(words[0]) in asked):
+            dropped_before += len(words.pop(0)) + 1
         while words and words[-1].lower().strip(".") in _NOT_NAMES:
             words.pop()
-        if not words:
-            continue
+        if not words or _plain(words[-1]) in asked:
+            continue  # ends with a name from the question: it is the question's own entity
         span = " ".join(words).rstrip(".,'’")
-        if all(w.lower().strip(".'’s") in asked for w in _WORD.findall(span)):
-            continue
+        begin = match.start() + dropped_before
+        before = sentence[:begin]
+        after = sentence[begin + len(span) :]
         weight = 1.0
-        before = sentence[: match.start()]
-        after = sentence[match.end() :]
+        if _touches_question(before, after, asked):
+            weight += 1.0
         if kind == "place":
             weight = 1.0 if _PLACE_CUE.search(before) else 0.3
         if kind == "person" and (_PERSON_CUE.search(after) or len(words) >= 2):
             weight += 0.5
         spans.append((span, weight))
     return spans
+
+
+def _plain(word: str) -> str:
+    return re.sub(r"['’]s$", "", word.lower().strip(".,"))
+
+
+def _touches_question(before: str, after: str, asked: set[str]) -> bool:
+    """A question word stands right next to the span (within two words on either side)."""
+    near = _WORD.findall(before)[-2:] + _WORD.findall(after)[:2]
+    return any(w.lower() in asked and w.lower() not in _NOT_NAMES for w in near)
 
 
 def _pattern_spans(pattern: re.Pattern[str], sentence: str, asked: set[str]) -> list[tuple[str, float]]:
