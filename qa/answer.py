@@ -26,9 +26,10 @@ _SUBJECT = re.compile(r"^\s*what\s+(?:did|does|do|has|have|will|would|is|was)\s+
                       r"demand|stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask|claim|"
                       r"suggest|express|think|want)\b", re.I)
 DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
+PASSAGE_BONUS = 0.05  # sentences of the best-ranked passages (retrieval, dates, fusion) first
 TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place for "where" ...)
 SPEAKER_BONUS = 0.08  # "what did X say": X (named in the sentence) is speaking or quoted
-EVIDENCE_SENTENCES = 5  # sentences the short answer is voted from
+EVIDENCE_SENTENCES = 30  # sentences the short answer is voted from (weighted by score)
 QUOTE_RATIO = 0.85  # a further quote scores at least this share of the best sentence
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 
@@ -118,7 +119,7 @@ class ExtractiveAnswerer:
                     continue  # says nothing the question doesn't (a headline echoing it): no answer here
                 keyword = sum(w for t, w in idf.items() if t in words) / total
                 d = float(dense[offset])
-                score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword
+                score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword + PASSAGE_BONUS / passage.rank
                 if kind != "other" and has_answer_of_type(kind, text[start:end], question):
                     score += TYPE_BONUS
                 if kind == "speech" and speakers and _speaks(text[start:end], speakers):
@@ -158,8 +159,8 @@ class ExtractiveAnswerer:
     def draft(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Draft:
         """The answer: the best sentence (or a span cut from it), with up to ``max_quotes`` quotes.
 
-        Further quotes are sentences that say the same short answer (newest article
-        first), or, without a short answer, sentences that score nearly as well.
+        Further quotes are sentences that say the same short answer (listed first, newest
+        article first) or that score nearly as well as the best.
         """
         candidates = self.candidates(question, vector, passages)
         missing = self.missing_terms(question)
@@ -177,18 +178,21 @@ class ExtractiveAnswerer:
         for other in candidates:
             if len(quotes) >= self.settings.max_quotes:
                 break
-            # with a short answer, a further quote must say it too; else it must score nearly as well
-            supports = short.lower() in self._text(other).lower() if short else (
+            # a further quote says the short answer too, or scores nearly as well as the best
+            supports = (short is not None and short.lower() in self._text(other).lower()) or (
                 other.score >= QUOTE_RATIO * candidates[0].score
             )
             if supports and all(
                 other.article_id != q.article_id or other.end <= q.start or other.start >= q.end for q in quotes
             ):
                 quotes.append(other)
-        if short and len({q.article_id for q in quotes}) > 1:
-            # several articles carry the same answer: newest first
-            day = {q.article_id: self.data.articles[q.article_id].published for q in quotes}
-            quotes.sort(key=lambda q: -(day[q.article_id].toordinal() if day[q.article_id] else 0))
+        if short:
+            # the quotes that say the short answer first, newest article first; then the others
+            def order(q: Candidate) -> tuple[bool, int]:
+                day = self.data.articles[q.article_id].published
+                return short.lower() not in self._text(q).lower(), -(day.toordinal() if day else 0)
+
+            quotes.sort(key=order)
         quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)
         if candidates[0].score < self.settings.abstain_below:
             reason = (

@@ -9,6 +9,7 @@ sentence surface; no model runs at query time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from qa.qtype import AnswerType
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
 # "Bank of England", "Nicolás Maduro"; joined by a few lower-case particles.
 _NAME = re.compile(
-    r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|and|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
+    r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
 )
 _NOT_NAMES = frozenset(
     ["the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "of", "and", "but", "or", "if", "as", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "this", "that", "these", "those", "there", "here", "when", "where", "what", "which", "who", "why", "how", "after", "before", "during", "while", "since", "mr", "mrs", "ms", "dr", "president", "sen", "rep", "gov", "gen", "prime", "minister", "officials", "police", "according", "however", "also", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
@@ -53,6 +54,7 @@ _CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|whic
 _WORD = re.compile(r"\w+")
 _QUESTION_WORDS = ["who", "whom", "what", "which", "when", "where", "why", "how", "did", "does", "do", "has", "have", "had", "will", "would", "could", "should", "is", "was"]
 MAX_SPAN_WORDS = 14
+VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 
 
@@ -82,17 +84,27 @@ def _name_spans(sentence: str, asked: set[str], kind: AnswerType) -> list[tuple[
             continue  # ends with a name from the question: it is the question's own entity
         span = " ".join(words).rstrip(".,'’")
         begin = match.start() + dropped_before
+        if _DATELINE.match(sentence, begin):
+            continue  # "WASHINGTON —": where the story was filed, not what it says
         before = sentence[:begin]
         after = sentence[begin + len(span) :]
-        weight = 1.0
+        # a lone capitalised word opening the sentence may be any word ("Photos", "Federal")
+        weight = 0.5 if len(words) == 1 and _opens_sentence(sentence, begin) else 1.0
         if _touches_question(before, after, asked):
             weight += 1.0
-        if kind == "place":
-            weight = 1.0 if _PLACE_CUE.search(before) else 0.3
+        if kind == "place" and not _PLACE_CUE.search(before):
+            weight *= 0.3
         if kind == "person" and (_PERSON_CUE.search(after) or len(words) >= 2):
             weight += 0.5
         spans.append((span, weight))
     return spans
+
+
+def _opens_sentence(sentence: str, begin: int) -> bool:
+    return not sentence[:begin].strip(" \"“‘'([—-")
+
+
+_DATELINE = re.compile(r"[A-Z][A-Z .]+\s+[—–-]")
 
 
 def _plain(word: str) -> str:
@@ -168,7 +180,7 @@ def extract(
     asked = _asked(question)
     votes: dict[str, float] = {}
     surface: dict[str, str] = {}
-    top = evidence[0].score or 1.0
+    top = evidence[0].score
     for position, item in enumerate(evidence):
         if kind in ("person", "place", "entity"):
             spans = _name_spans(item.text, asked, kind)
@@ -180,8 +192,8 @@ def extract(
             if unit:  # "how many miles": a number of miles beats other numbers
                 noun = unit.group(1).lower().rstrip("s")
                 spans = [(span, bonus + (1.0 if noun in span.lower() else 0.0)) for span, bonus in spans]
-        # the best sentence counts most; later ones confirm
-        weight = max(item.score, 0.0) / top * (1.0 if position == 0 else 0.35)
+        # the best sentence counts most; others confirm, fading fast with their score
+        weight = math.exp((item.score - top) / VOTE_TEMPERATURE)
         for order, (span, bonus) in enumerate(spans):
             key = span.lower()
             votes[key] = votes.get(key, 0.0) + weight * bonus * (1.0 - 0.02 * order)
