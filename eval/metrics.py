@@ -1,8 +1,7 @@
 """Scoring functions, pure: gold + what the assistant returned -> numbers (no I/O, no models).
 
-Retrieval: ``recall_at_k`` (a relevant article among the first k), ``coverage_at_k`` (share
-of the relevant articles among the first k), ``reciprocal_rank``. Answers (SQuAD-style
-normalisation): ``contains_answer``, ``exact_match``, ``token_f1``. Quotes:
+Retrieval: ``recall_at_k`` (a relevant article among the first k), ``reciprocal_rank``.
+Answers (SQuAD-style normalisation): ``contains_answer``, ``exact_match``, ``token_f1``. Quotes:
 ``quote_is_exact``, ``citation_precision``. Decisions: ``crag_score``. Multiple choice:
 ``choose_option``. Aggregates: ``mean``, ``percentile``.
 """
@@ -78,12 +77,6 @@ def recall_at_k(ranking: Sequence[str], relevant: Iterable[str], k: int) -> floa
     return 1.0 if wanted and wanted & set(ranking[:k]) else 0.0
 
 
-def coverage_at_k(ranking: Sequence[str], relevant: Iterable[str], k: int) -> float:
-    """Share of the relevant articles found among the first ``k`` (0.0 when none are relevant)."""
-    wanted = set(relevant)
-    return len(wanted & set(ranking[:k])) / len(wanted) if wanted else 0.0
-
-
 def reciprocal_rank(ranking: Sequence[str], relevant: Iterable[str]) -> float:
     """1 / rank of the first relevant article (ranks from 1), 0.0 when none is ranked."""
     wanted = set(relevant)
@@ -119,11 +112,13 @@ def crag_score(answerable: bool, abstained: bool, correct: bool) -> int:
     return 1 if correct else -1
 
 
-_STOP = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being it its this that these those "
-    "as into than then there their they he she his her him we our you your who what when where which why how do does "
-    "did has have had not no will would can could should may might about after before over under more most".split()
-)
+_STOP_WORDS = """
+a an the of in on at to for from by with and or but is are was were be been being it its this that
+these those as into than then there their they he she his her him we our you your who what when
+where which why how do does did has have had not no will would can could should may might about
+after before over under more most
+"""
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def content_words(text: str) -> list[str]:

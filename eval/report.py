@@ -42,7 +42,11 @@ def _git() -> dict[str, Any]:
         ).stdout.strip()
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO, capture_output=True, text=True, check=True, timeout=10,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
@@ -119,10 +123,12 @@ HEADLINE = (
     ("recall@5", "recall@5"),
     ("recall@10", "recall@10"),
     ("MRR", "mrr"),
+    ("relevant article published by the question date (ceiling)", "relevant_published_by_question_date"),
     ("answer accuracy (containment)", "answer_accuracy"),
     ("exact match", "exact_match"),
     ("token F1", "token_f1"),
     ("answer in quote", "answer_in_quote"),
+    ("answer in a relevant article (ceiling)", "answer_in_article"),
     ("correct (answer or quote)", "correct"),
     ("accuracy when answered", "accuracy_when_answered"),
     ("quote exactness", "quote_exactness"),
@@ -178,7 +184,13 @@ def render_markdown(report: dict[str, Any], title: str) -> str:
         "",
         "## Headline",
         "",
-        *_table(["metric", *names], [[label, *(_fmt(systems[n]["overall"][key], 0 if key.endswith("_ms") else 3) for n in names)] for label, key in headline]),
+        *_table(
+            ["metric", *names],
+            [
+                [label, *(_fmt(systems[n]["overall"][key], 0 if key.endswith("_ms") else 3) for n in names)]
+                for label, key in headline
+            ],
+        ),
         "",
         f"## By question type ({main})",
         "",
@@ -189,7 +201,11 @@ def render_markdown(report: dict[str, Any], title: str) -> str:
         [[t, *(_fmt(figures[key]) for _, key in BY_TYPE)] for t, figures in by_type.items()],
     )
     if data["relevant_ids_missing_from_articles"]:
-        lines += ["", f"Note: {data['relevant_ids_missing_from_articles']} relevant article ids of the gold set are not in the articles file."]
+        lines += [
+            "",
+            f"Note: {data['relevant_ids_missing_from_articles']} relevant article ids of the gold set "
+            "are not in the articles file.",
+        ]
     cost_rows = [
         ["index", "reused (figures from the run that built it)" if build["reused"] else "built in this run"],
         ["chunks", str(report["index"]["counts"].get("chunks"))],
@@ -275,14 +291,29 @@ def write_report(result: EvalResult, title: str | None = None) -> dict[str, Any]
     out.mkdir(parents=True, exist_ok=True)
     report = build_report(result)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(report, title or f"{result.config.gold.parent.name}/{result.config.gold.name}"), encoding="utf-8")
+    (out / "report.md").write_text(
+        render_markdown(report, title or f"{result.config.gold.parent.name}/{result.config.gold.name}"),
+        encoding="utf-8",
+    )
     with (out / "rows.jsonl").open("w", encoding="utf-8") as handle:
         for i, gold in enumerate(result.questions):
             main, *baselines = result.systems
             row = {"question": gold.question, "answers": list(gold.answers), **main.rows[i].to_row()}
             row["system"] = main.name
             row["baselines"] = {
-                b.name: {key: b.rows[i].to_row()[key] for key in ("ranking", "abstained", "answer", "contained", "answer_in_quote", "correct", "mc_choice", "mc_correct")}
+                b.name: {
+                    key: b.rows[i].to_row()[key]
+                    for key in (
+                        "ranking",
+                        "abstained",
+                        "answer",
+                        "contained",
+                        "answer_in_quote",
+                        "correct",
+                        "mc_choice",
+                        "mc_correct",
+                    )
+                }
                 for b in baselines
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -47,6 +47,8 @@ class Scored:
     exact_match: bool
     token_f1: float
     answer_in_quote: bool
+    answer_in_article: bool  # a gold answer occurs in a relevant article's text: the ceiling of the two above
+    dated_in: bool  # a relevant article is published by the question date (or either date is unknown)
     citation_precision: float | None
     crag: int
     latency_ms: float
@@ -61,14 +63,17 @@ class Scored:
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
         row["quotes"] = [asdict(q) for q in self.quotes]
-        row["recall"] = {f"@{k}": r for k, r in zip(RECALL_KS, self.recall)}
+        row["recall"] = {f"@{k}": r for k, r in zip(RECALL_KS, self.recall, strict=False)}
         row["correct"] = self.correct
         return row
 
 
-def score_answer(
-    gold: GoldQuestion, answer: Answer, articles: Mapping[str, Article], latency_ms: float
-) -> Scored:
+def _published_by(article: Article, gold: GoldQuestion) -> bool:
+    """Could the article have been read on the question's date? (Unknown dates: yes.)"""
+    return gold.question_date is None or article.published is None or article.published <= gold.question_date
+
+
+def score_answer(gold: GoldQuestion, answer: Answer, articles: Mapping[str, Article], latency_ms: float) -> Scored:
     """Every metric of one answer; quotes are checked against ``articles`` (read from the file)."""
     ranking = tuple(metrics.article_ranking(p.article_id for p in answer.passages))
     quotes = tuple(
@@ -89,7 +94,9 @@ def score_answer(
     shown = "" if answer.abstained else answer.answer
     answerable = gold.answerable
     contained = answerable and metrics.contains_answer(shown, gold.answers)
-    in_quote = answerable and not answer.abstained and any(metrics.contains_answer(q.text, gold.answers) for q in quotes)
+    in_quote = (
+        answerable and not answer.abstained and any(metrics.contains_answer(q.text, gold.answers) for q in quotes)
+    )
     mc_choice = mc_correct = None
     if gold.choices:
         evidence = [q.text for q in quotes] + [p.text for p in answer.passages[:MC_EVIDENCE_PASSAGES]]
@@ -110,6 +117,11 @@ def score_answer(
         exact_match=answerable and metrics.exact_match(shown, gold.answers),
         token_f1=metrics.token_f1(shown, gold.answers) if answerable else 0.0,
         answer_in_quote=in_quote,
+        answer_in_article=answerable
+        and any(
+            metrics.contains_answer(articles[a].text, gold.answers) for a in sorted(gold.relevant) if a in articles
+        ),
+        dated_in=answerable and any(_published_by(articles[a], gold) for a in gold.relevant if a in articles),
         citation_precision=metrics.citation_precision((q.article_id for q in quotes), gold.relevant)
         if answerable and not answer.abstained
         else None,
@@ -145,11 +157,13 @@ def summarize(rows: Sequence[Scored], k: int = 5) -> dict[str, Any]:
         "null": len(null),
         **{f"recall@{k_}": recall[f"recall@{k_}"] for k_ in (1, 5, 10)},
         f"recall@{k}": recall.get(f"recall@{k}"),
+        "relevant_published_by_question_date": _rate([r.dated_in for r in answerable]),
         "mrr": metrics.mean(r.reciprocal_rank for r in answerable),
         "answer_accuracy": _rate([r.contained for r in answerable]),
         "exact_match": _rate([r.exact_match for r in answerable]),
         "token_f1": metrics.mean(r.token_f1 for r in answerable),
         "answer_in_quote": _rate([r.answer_in_quote for r in answerable]),
+        "answer_in_article": _rate([r.answer_in_article for r in answerable]),
         "correct": _rate([r.correct for r in answerable]),
         "accuracy_when_answered": _rate([r.correct for r in answered]),
         "quotes": len(quotes),

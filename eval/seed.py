@@ -20,13 +20,33 @@ SEED_GOLD = Path(__file__).resolve().parent / "data" / "seed_gold.jsonl"
 # (id, type, question, acceptable answers); type "null": the article does not say
 SEED_QUESTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("seed-01", "what-said", "What did Lavrov call for?", ("urgent ceasefire",)),
-    ("seed-02", "who", "Who did Sergey Lavrov meet with?", ("heads of diplomatic missions of Arab countries", "Arab ambassadors")),
+    (
+        "seed-02",
+        "who",
+        "Who did Sergey Lavrov meet with?",
+        ("heads of diplomatic missions of Arab countries", "Arab ambassadors"),
+    ),
     ("seed-03", "where", "Where did Lavrov meet the Arab ambassadors?", ("Moscow",)),
     ("seed-04", "what-said", "What did the Arab diplomats express?", ("gratitude",)),
     ("seed-05", "what-said", "What did Lavrov stress the need to do?", ("intensify international efforts",)),
-    ("seed-06", "who", "Which organization's representative attended the meeting with Lavrov?", ("League of Arab States",)),
-    ("seed-07", "what-said", "What did the Arab diplomats reject?", ("politicizing work on this issue", "politicizing")),
-    ("seed-08", "factoid", "What was the aim of the steps Russia took in the UN Security Council?", ("stopping the bloodshed",)),
+    (
+        "seed-06",
+        "who",
+        "Which organization's representative attended the meeting with Lavrov?",
+        ("League of Arab States",),
+    ),
+    (
+        "seed-07",
+        "what-said",
+        "What did the Arab diplomats reject?",
+        ("politicizing work on this issue", "politicizing"),
+    ),
+    (
+        "seed-08",
+        "factoid",
+        "What was the aim of the steps Russia took in the UN Security Council?",
+        ("stopping the bloodshed",),
+    ),
     ("seed-09", "who", "Who is the Russian Foreign Minister?", ("Sergey Lavrov", "Lavrov")),
     ("seed-10", "factoid", "What kind of corridors does Russia support opening in Gaza?", ("humanitarian corridors",)),
     ("seed-11", "null", "What is the capital of Peru?", ()),

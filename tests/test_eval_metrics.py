@@ -38,12 +38,11 @@ def test_exact_match_and_token_f1() -> None:
     assert metrics.token_f1("", ["x"]) == 0.0
 
 
-def test_ranking_recall_coverage_and_reciprocal_rank() -> None:
+def test_ranking_recall_and_reciprocal_rank() -> None:
     ranking = metrics.article_ranking(["b", "b", "c", "a", "c", "d"])
     assert ranking == ["b", "c", "a", "d"]
     relevant = {"a", "x"}
     assert [metrics.recall_at_k(ranking, relevant, k) for k in (1, 2, 3, 10)] == [0.0, 0.0, 1.0, 1.0]
-    assert metrics.coverage_at_k(ranking, relevant, 3) == 0.5
     assert metrics.reciprocal_rank(ranking, relevant) == pytest.approx(1 / 3)
     assert metrics.reciprocal_rank(ranking, {"zzz"}) == 0.0
     assert metrics.recall_at_k(ranking, set(), 5) == 0.0
@@ -61,7 +60,13 @@ def test_quote_exactness_and_citation_precision() -> None:
 
 @pytest.mark.parametrize(
     ("answerable", "abstained", "correct", "expected"),
-    [(True, False, True, 1), (True, False, False, -1), (True, True, False, 0), (False, True, False, 1), (False, False, True, -1)],
+    [
+        (True, False, True, 1),
+        (True, False, False, -1),
+        (True, True, False, 0),
+        (False, True, False, 1),
+        (False, False, True, -1),
+    ],
 )
 def test_crag_score(answerable: bool, abstained: bool, correct: bool, expected: int) -> None:
     assert metrics.crag_score(answerable, abstained, correct) == expected
@@ -110,7 +115,9 @@ def test_score_answer_and_summarize() -> None:
     article = make_article("Lavrov called for an urgent ceasefire. He met envoys.", title="t")
     articles = {article.id: article}
     gold = GoldQuestion("q1", "What did Lavrov call for?", ("urgent ceasefire",), (article.id,), "what-said")
-    right = score_answer(gold, _answer(article.id, "Lavrov called for an urgent ceasefire.", (0, 38, article.text[:38])), articles, 10.0)
+    right = score_answer(
+        gold, _answer(article.id, "Lavrov called for an urgent ceasefire.", (0, 38, article.text[:38])), articles, 10.0
+    )
     assert right.ranking == ("other", article.id)
     assert right.recall[:2] == (0.0, 1.0) and right.reciprocal_rank == 0.5
     assert right.contained and right.answer_in_quote and right.quotes[0].exact and right.crag == 1
@@ -126,6 +133,8 @@ def test_score_answer_and_summarize() -> None:
     assert figures["recall@1"] == 0.0 and figures["recall@5"] == 1.0 and figures["mrr"] == 0.5
     assert figures["answer_accuracy"] == 0.5 and figures["answer_in_quote"] == 0.5
     assert figures["quote_exactness"] == 0.5 and figures["quotes"] == 2
+    assert figures["relevant_published_by_question_date"] == 1.0
+    assert figures["answer_in_article"] == 1.0  # "urgent ceasefire" is in the relevant article
     assert figures["null_abstention"] == 1.0 and figures["false_abstention"] == 0.0
     assert figures["crag_score"] == pytest.approx(1 / 3)
     assert figures["latency_p50_ms"] == 20.0
@@ -134,13 +143,30 @@ def test_score_answer_and_summarize() -> None:
 def test_abstained_answer_scores_nothing_even_if_its_text_matches() -> None:
     article = make_article("Moscow hosted talks.", title="t")
     gold = GoldQuestion("q", "Where?", ("Moscow",), (article.id,), "where", question_date=date(2026, 1, 1))
-    scored = score_answer(gold, _answer(article.id, "No article mentions Moscow", None, abstained=True), {article.id: article}, 1.0)
+    scored = score_answer(
+        gold, _answer(article.id, "No article mentions Moscow", None, abstained=True), {article.id: article}, 1.0
+    )
     assert not scored.contained and not scored.answer_in_quote and scored.crag == 0 and not scored.correct
+    assert scored.answer_in_article
+    assert scored.dated_in  # the article has no publication date: it could have been read
+    paraphrased = GoldQuestion("p", "Where?", ("the Russian capital",), (article.id,), "where")
+    assert not score_answer(paraphrased, _answer(article.id, "x", None), {article.id: article}, 1.0).answer_in_article
+    dated = make_article("Moscow hosted talks.", title="t", published=date(2026, 1, 5))
+    later = GoldQuestion("d", "Where?", ("Moscow",), (dated.id,), "where", question_date=date(2026, 1, 4))
+    assert not score_answer(later, _answer(dated.id, "x", None), {dated.id: dated}, 1.0).dated_in
+    same_day = GoldQuestion("d", "Where?", ("Moscow",), (dated.id,), "where", question_date=date(2026, 1, 5))
+    assert score_answer(same_day, _answer(dated.id, "x", None), {dated.id: dated}, 1.0).dated_in
 
 
 def test_parse_question_validates() -> None:
-    row = {"id": "x", "question": "Q?", "answers": ["a"], "article_ids": ["1"], "type": "factoid",
-           "meta": {"question_date": "2026-01-08", "other_articles_with_answer": ["2"], "choices": ["a", "b"]}}
+    row = {
+        "id": "x",
+        "question": "Q?",
+        "answers": ["a"],
+        "article_ids": ["1"],
+        "type": "factoid",
+        "meta": {"question_date": "2026-01-08", "other_articles_with_answer": ["2"], "choices": ["a", "b"]},
+    }
     q = parse_question(row, "f:1")
     assert q.relevant == {"1", "2"} and q.question_date == date(2026, 1, 8) and q.choices == ("a", "b")
     with pytest.raises(BadInputError, match="f:2"):
