@@ -194,6 +194,11 @@ class ExtractiveAnswerer:
 
             quotes.sort(key=order)
         quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)
+        kind = answer_type(question)
+        if self.settings.short_answers and short is None and kind in ("number", "time"):
+            noun = "number" if kind == "number" else "date or time"
+            reason = f"the question asks for a {noun}, and no passage found gives one"
+            return Draft("", quote_records, candidates[0].score, True, reason, missing)
         if candidates[0].score < self.settings.abstain_below:
             reason = (
                 f"best sentence score {candidates[0].score:.2f} is under the threshold {self.settings.abstain_below:.2f}"

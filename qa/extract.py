@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.qtype import AnswerType
+from qa.gazetteer import COUNTRIES, US_STATES
+from qa.qtype import AnswerType, category
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
 # "Bank of England", "Nicolás Maduro"; joined by a few lower-case particles.
@@ -55,6 +56,8 @@ _WORD = re.compile(r"\w+")
 _QUESTION_WORDS = ["who", "whom", "what", "which", "when", "where", "why", "how", "did", "does", "do", "has", "have", "had", "will", "would", "could", "should", "is", "was"]
 MAX_SPAN_WORDS = 14
 VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
+_FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
+_PAST = re.compile(r"yesterday|last\b", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 
 
@@ -70,7 +73,14 @@ def _asked(question: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(question)}
 
 
-def _name_spans(sentence: str, asked: set[str], kind: AnswerType) -> list[tuple[str, float]]:
+def _name_spans(
+    sentence: str, asked: set[str], kind: AnswerType, common: set[str] = frozenset()  # type: ignore[assignment]
+) -> list[tuple[str, float]]:
+    """Capitalised names in ``sentence`` that the question does not contain, with weights.
+
+    ``common``: words seen in lower case in the evidence; alone and capitalised they are
+    ordinary words opening a sentence or a headline ("Photos", "Relief"), not names.
+    """
     spans: list[tuple[str, float]] = []
     for match in _NAME.finditer(sentence):
         words = match.group(0).split()
@@ -84,8 +94,10 @@ def _name_spans(sentence: str, asked: set[str], kind: AnswerType) -> list[tuple[
             continue  # ends with a name from the question: it is the question's own entity
         span = " ".join(words).rstrip(".,'’")
         begin = match.start() + dropped_before
-        if _DATELINE.match(sentence, begin):
-            continue  # "WASHINGTON —": where the story was filed, not what it says
+        if _DATELINE.match(sentence, begin) or (span.isupper() and max(map(len, words)) > 4):
+            continue  # "WASHINGTON —", "FULL STORY": a dateline or a header, not what the sentence says
+        if len(words) == 1 and _plain(span) in common:
+            continue
         before = sentence[:begin]
         after = sentence[begin + len(span) :]
         # a lone capitalised word opening the sentence may be any word ("Photos", "Federal")
@@ -121,7 +133,9 @@ def _pattern_spans(pattern: re.Pattern[str], sentence: str, asked: set[str]) -> 
     spans = []
     for match in pattern.finditer(sentence):
         span = match.group(0).strip(" ,.")
-        if span and not all(w.lower() in asked for w in _WORD.findall(span)):
+        words = [w.lower() for w in _WORD.findall(span)]
+        # "How many golds in 1980?": a number the question gives is not its answer
+        if words and words[0] not in asked:
             spans.append((span, 1.0))
     return spans
 
@@ -178,14 +192,20 @@ def extract(
     if kind == "other":
         return None
     asked = _asked(question)
+    known = {"country": COUNTRIES, "state": US_STATES}.get(category(question))
+    common = {w for item in evidence for w in _WORD.findall(item.text) if w.islower()}
     votes: dict[str, float] = {}
     surface: dict[str, str] = {}
     top = evidence[0].score
     for position, item in enumerate(evidence):
         if kind in ("person", "place", "entity"):
-            spans = _name_spans(item.text, asked, kind)
+            spans = _name_spans(item.text, asked, kind, common)
+            if known is not None:  # "which country": only countries
+                spans = [(span, bonus) for span, bonus in spans if span in known]
         elif kind == "time":
             spans = _pattern_spans(_TIME, item.text, asked)
+            if _FUTURE.search(question):  # "when will ...?" is not answered by "yesterday"
+                spans = [(span, bonus) for span, bonus in spans if not _PAST.match(span)]
         else:
             spans = _pattern_spans(_NUMBER, item.text, asked)
             unit = _COUNTED.search(question)

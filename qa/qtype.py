@@ -28,6 +28,9 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bwhich\b|\bwhat is the name of\b|\bwhat (company|team|film|movie|song|book|party)\b", re.I), "entity"),
 ]
 
+_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+_CATEGORY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(country|nation|state)\b", re.I)
+
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _TIME = re.compile(
@@ -52,10 +55,20 @@ def answer_type(question: str) -> AnswerType:
         >>> answer_type("What did Lavrov call for?"), answer_type("Which airline merged?")
         ('speech', 'entity')
     """
+    # quiz questions open with a statement ("X happened. Where is it?"): the last sentence asks
+    asked = _LAST_SENTENCE.split(question.strip())[-1]
     for pattern, kind in _TYPE_RULES:
-        if pattern.search(question):
+        if pattern.search(asked):
             return kind
     return "other"
+
+
+def category(question: str) -> Literal["country", "state", ""]:
+    """"which country" / "which state": the answer is one of a known list of names."""
+    match = _CATEGORY.search(question)
+    if match is None:
+        return ""
+    return "country" if match.group(1).lower() in ("country", "nation") else "state"
 
 
 def has_answer_of_type(kind: AnswerType, sentence: str, question: str) -> bool:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
+from index.vectors import VectorStore
 from qa.dates import date_intent
 from qa.records import Filters, Passage
 from qa.settings import QASettings
@@ -42,14 +42,10 @@ class Retriever:
     """Ranks the chunks of one loaded index generation for a query."""
 
     def __init__(self, data: IndexData, keyword: KeywordIndex, settings: QASettings) -> None:
-        import faiss
-
         self.data = data
         self.keyword = keyword
         self.settings = settings
-        self._faiss: Any = faiss.IndexFlatIP(data.dim)
-        if len(data.chunks):
-            self._faiss.add(np.ascontiguousarray(data.chunk_vectors, dtype=np.float32))
+        self._vectors: VectorStore = data.vector_store()  # the loaded store: no copy of the vectors here
         articles = [data.articles[c.article_id] for c in data.chunks]
         self._chunk_source = np.array([a.source for a in articles], dtype=object)
         # publication day as an integer (proleptic ordinal); -1 when unknown
@@ -71,20 +67,10 @@ class Retriever:
         return mask
 
     def dense(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` chunk rows by cosine similarity, and their scores."""
-        import faiss
-
+        """Top ``n`` chunk rows by cosine similarity, and their scores (the vector store's search)."""
         if not len(self.data.chunks):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        params = None
-        if mask is not None:
-            allowed = np.flatnonzero(mask).astype(np.int64)
-            if not len(allowed):
-                return np.zeros(0, np.int64), np.zeros(0, np.float32)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, rows = self._faiss.search(query.vector.reshape(1, -1).astype(np.float32), n, params=params)
-        keep = rows[0] >= 0
-        return rows[0][keep].astype(np.int64), scores[0][keep]
+        return self._vectors.search(query.vector, n, mask)
 
     def sparse(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` chunk rows by BM25 score (only rows with a positive score)."""

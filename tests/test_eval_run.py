@@ -115,11 +115,6 @@ def test_subset_and_limit(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 5 not met yet (commit 821ce73): seed-03 (where) quotes the wrong span, null seed-13 and "
-    "seed-14 are answered instead of abstained",
-)
 def test_seed_set_with_the_real_embedder(tmp_path: Path) -> None:
     """Issue 5's bar: every answerable seed question answered with the answer in a quote; every null one abstains."""
     result = run_eval(EvalConfig(SEED_ARTICLE, SEED_GOLD, tmp_path / "out"), log=print)
