@@ -54,7 +54,8 @@ class Embedder(Protocol):
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: np.ndarray = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 _WORD = re.compile(r"\w+")
@@ -90,11 +91,13 @@ class HashingEmbedder:
         return vec
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalise(self._vector(text)[None, :])[0]
+        vec: np.ndarray = _normalise(self._vector(text)[None, :])[0]
+        return vec
 
     def embed_chunks(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, np.ndarray]:
-        chunk_vecs = _normalise(np.stack([self._vector(t) for t in texts])) if texts else np.zeros((0, self._dim), np.float32)
-        rows = [self._vector(text[a:b]) for text, text_spans in zip(texts, spans) for a, b in text_spans]
+        empty = np.zeros((0, self._dim), np.float32)
+        chunk_vecs = _normalise(np.stack([self._vector(t) for t in texts])) if texts else empty
+        rows = [self._vector(text[a:b]) for text, text_spans in zip(texts, spans, strict=True) for a, b in text_spans]
         span_vecs = _normalise(np.stack(rows)) if rows else np.zeros((0, self._dim), np.float32)
         return chunk_vecs, span_vecs
 
@@ -159,7 +162,7 @@ class SentenceTransformerEmbedder:
         model = self._get_model()
         if not texts:
             return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
-        outputs: list[dict[str, Any]] = model.encode_document(
+        outputs: list[dict[str, Any]] = model.encode_document(  # type: ignore[assignment]
             list(texts), batch_size=self._batch_size, output_value=None, convert_to_numpy=False
         )
         tokenizer = model.tokenizer

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import io
 import json
 import os
@@ -29,21 +28,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from index.keyword import KeywordIndex
 from index.records import Article, Chunk
+from index.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store
+from index.verify import FORMAT_VERSION, REQUIRED_FILES, verified_path
+from index.verify import check_consistency as _check_consistency
+from index.verify import manifest_checksum as _manifest_checksum
+from index.verify import read_manifest_file as _read_manifest_file
+from index.verify import rebuild_hint as _rebuild
+from index.verify import sha256 as _sha256
+from index.verify import verified_bytes as _verified_bytes
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "REQUIRED_FILES", "IndexData", "load_index", "read_manifest", "save_index"]
+MMAP_FROM_BYTES = 64 * 2**20  # a vector file this large is memory-mapped, not read into a bytes object
+
 _GENERATION = re.compile(r"gen-(\d{6,})")
-# files every generation has; the manifest must hold a checksum for each
-REQUIRED_FILES = (
-    "articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy", "sentence_vectors.npy", "keyword/size.txt"
-)
-_COUNTS = ("articles", "chunks", "sentences")
 _LOAD_ATTEMPTS = 3  # a reader racing two writers may see its generation collected; it then reads the new one
 
 
@@ -61,12 +65,18 @@ class IndexData:
     settings: dict[str, Any]
     articles: dict[str, Article]
     chunks: list[Chunk]
-    chunk_vectors: np.ndarray
+    chunk_vectors: np.ndarray | StoredRows  # a loaded index: a view of (or row reader over) ``store``
     sentences: np.ndarray
     sentence_vectors: np.ndarray
     embedder_name: str
     dim: int
     generation: str = ""
+    store: VectorStore | None = None  # the loaded vector store; None for data built in memory
+    vector_kind: VectorKind | Literal["auto"] = "auto"  # the store kind to write: by corpus size unless set
+
+    def vector_store(self) -> VectorStore:
+        """The store to search: the loaded one, or one built from ``chunk_vectors`` (data built in memory)."""
+        return self.store if self.store is not None else build_store(np.asarray(self.chunk_vectors), self.vector_kind)
 
     def __post_init__(self) -> None:
         n, m = len(self.chunks), len(self.sentences)
@@ -75,14 +85,6 @@ class IndexData:
                 f"index generation {self.generation or '(new)'}: {n} chunks / {m} sentences but vectors "
                 f"{self.chunk_vectors.shape} / {self.sentence_vectors.shape} of dimension {self.dim}"
             )
-
-
-def _rebuild(root: Path) -> str:
-    return f"rebuild with: newsqa index --rebuild PATH... --index {root}"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _files(directory: Path) -> list[Path]:
@@ -101,12 +103,6 @@ def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _manifest_checksum(manifest: dict[str, Any]) -> str:
-    """Checksum of the manifest's own content (every key but this one), canonical JSON."""
-    body = {k: v for k, v in manifest.items() if k != "manifest_checksum"}
-    return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
 def current_generation(root: Path) -> Path | None:
@@ -176,8 +172,6 @@ def save_index(root: Path, data: IndexData) -> Path:
 
     The caller should hold :func:`write_lock`. Returns the new generation's folder.
     """
-    import faiss
-
     root.mkdir(parents=True, exist_ok=True)
     live = _live_name(root)  # None also when CURRENT is broken: a --rebuild replaces it
     # numbered past every generation folder and the live name, so no name is ever live twice
@@ -192,10 +186,8 @@ def save_index(root: Path, data: IndexData) -> Path:
 
     _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
     _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in data.chunks))
-    vectors = faiss.IndexFlatIP(data.dim)
-    if len(data.chunks):
-        vectors.add(np.ascontiguousarray(data.chunk_vectors, dtype=np.float32))
-    faiss.write_index(vectors, str(tmp / "chunks.faiss"))
+    vectors = build_store(np.asarray(data.chunk_vectors, dtype=np.float32).reshape(-1, data.dim), data.vector_kind)
+    vector_entry = vectors.save(tmp / "chunks.faiss")
     np.save(tmp / "sentences.npy", data.sentences.astype(np.int64), allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float16), allow_pickle=False)
     KeywordIndex.build([c.text for c in data.chunks]).save(tmp / "keyword")
@@ -207,6 +199,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         "embedder": {"name": data.embedder_name, "dim": data.dim},
         "settings": data.settings,
         "counts": {"articles": len(data.articles), "chunks": len(data.chunks), "sentences": len(data.sentences)},
+        "vectors": vector_entry,
         "checksums": {p.relative_to(tmp).as_posix(): _sha256(p.read_bytes()) for p in _files(tmp)},
     }
     manifest["manifest_checksum"] = _manifest_checksum(manifest)
@@ -236,50 +229,6 @@ def _collect_garbage(root: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _check_manifest(path: Path, manifest: dict[str, Any], root: Path) -> None:
-    """The fields loading relies on are there, with the right types, and the manifest is unaltered."""
-    problem = ""
-    embedder, counts, checksums = manifest.get("embedder"), manifest.get("counts"), manifest.get("checksums")
-    stated = manifest.get("manifest_checksum")  # absent in indexes written before it existed
-    if stated is not None and stated != _manifest_checksum(manifest):
-        problem = "its own checksum does not match (altered)"
-    elif not (isinstance(embedder, dict) and isinstance(embedder.get("name"), str) and embedder["name"]):
-        problem = "no embedder name"
-    elif type(embedder.get("dim")) is not int or embedder["dim"] < 1:
-        problem = f"embedder dimension {embedder.get('dim')!r} is not a positive integer"
-    elif not isinstance(manifest.get("settings"), dict):
-        problem = "no settings"
-    elif not (isinstance(counts, dict) and all(type(counts.get(k)) is int and counts[k] >= 0 for k in _COUNTS)):
-        problem = f"counts {counts!r} are not {', '.join(_COUNTS)} as whole numbers"
-    elif not (isinstance(checksums, dict) and all(isinstance(v, str) for v in checksums.values())):
-        problem = "no checksums"
-    elif missing := [f for f in REQUIRED_FILES if f not in checksums]:
-        problem = f"no checksum for {', '.join(missing)}"
-    elif unsafe := [k for k in checksums if k.startswith("/") or ".." in k.split("/") or k == "manifest.json"]:
-        problem = f"checksum entries outside the generation: {', '.join(unsafe)}"
-    if problem:
-        raise CorruptIndexError(f"{path}: {problem}; {_rebuild(root)}")
-
-
-def _read_manifest_file(path: Path, root: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads(path.read_bytes())
-    except OSError as exc:
-        what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
-        raise CorruptIndexError(f"{path}: {what}; {_rebuild(root)}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise CorruptIndexError(f"{path}: not valid JSON ({exc}); {_rebuild(root)}") from exc
-    if not isinstance(manifest, dict) or "format_version" not in manifest:
-        raise CorruptIndexError(f"{path}: not an index manifest (no format_version); {_rebuild(root)}")
-    if manifest["format_version"] != FORMAT_VERSION:
-        raise IndexMismatchError(
-            f"{path}: index format {manifest['format_version']!r}, this newsqa reads {FORMAT_VERSION}; "
-            + _rebuild(root)
-        )
-    _check_manifest(path, manifest, root)
-    return manifest
-
-
 def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
     """Locate the live generation and parse its manifest, with errors that name the file."""
     generation = current_generation(root)
@@ -294,24 +243,11 @@ def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
     return generation, _read_manifest_file(generation / "manifest.json", root)
 
 
-def _verified_bytes(generation: Path, relative: str, checksum: str, root: Path) -> bytes:
-    """The file's bytes, once its checksum matches; parsers get these bytes, not the file."""
-    path = generation / relative
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
-        raise CorruptIndexError(f"{path}: {what}; {_rebuild(root)}") from exc
-    if _sha256(data) != checksum:
-        raise CorruptIndexError(f"{path}: checksum differs from the manifest (truncated or altered); {_rebuild(root)}")
-    return data
-
-
 def _read_jsonl(data: bytes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data.split(b"\n") if line.strip()]
 
 
-def _parse(path: Path, root: Path, parse: Any, data: bytes) -> Any:
+def _parse(path: Path, root: Path, parse: Any, data: Any) -> Any:
     """``parse(data)``, with any failure turned into an error that names ``path``."""
     try:
         return parse(data)
@@ -319,54 +255,25 @@ def _parse(path: Path, root: Path, parse: Any, data: bytes) -> Any:
         raise CorruptIndexError(f"{path}: unreadable ({exc}); {_rebuild(root)}") from exc
 
 
-def _faiss_vectors(data: bytes, dim: int) -> np.ndarray:
-    import faiss
-
-    index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-    if index.d != dim:
-        raise ValueError(f"vectors of dimension {index.d}, the manifest says {dim}")
-    if not index.ntotal:
-        return np.zeros((0, dim), np.float32)
-    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> FaissStore:
+    """The chunk vectors, checksum verified: from bytes when small, memory-mapped when large."""
+    name = "chunks.faiss"
+    entry = manifest.get("vectors", {"kind": "flat"})  # absent in indexes written before the IVF kind
+    if not isinstance(entry, dict):
+        raise CorruptIndexError(f"{generation / 'manifest.json'}: vectors entry {entry!r}; {_rebuild(root)}")
+    path = generation / name
+    large = path.exists() and path.stat().st_size >= MMAP_FROM_BYTES
+    source: bytes | Path = (
+        verified_path(generation, name, manifest["checksums"][name], root)
+        if large
+        else _verified_bytes(generation, name, manifest["checksums"][name], root)
+    )
+    store: FaissStore = _parse(path, root, lambda s: read_store(s, entry, manifest["embedder"]["dim"]), source)
+    return store
 
 
 def _npy(data: bytes) -> np.ndarray:
     return np.asarray(np.load(io.BytesIO(data), allow_pickle=False))
-
-
-def _check_consistency(generation: Path, counts: dict[str, int], data: dict[str, Any], root: Path) -> None:
-    """Counts, shapes and offsets agree across files; anything else could give a wrong answer."""
-
-    def fail(name: str, problem: str) -> None:
-        raise CorruptIndexError(f"{generation / name}: {problem}; {_rebuild(root)}")
-
-    chunks: list[Chunk] = data["chunks"]
-    articles: dict[str, Article] = data["articles"]
-    sentences, dim = data["sentences"], data["dim"]
-    found = {"articles": len(articles), "chunks": len(chunks), "sentences": len(sentences)}
-    if found != counts:
-        fail("manifest.json", f"counts {counts} but the files hold {found}")
-    n, m = len(chunks), len(sentences)
-    if data["chunk_vectors"].shape != (n, dim) or not np.isfinite(data["chunk_vectors"]).all():
-        fail("chunks.faiss", f"{data['chunk_vectors'].shape[0]} vectors for {n} chunks, or a vector is not finite")
-    if sentences.shape != (m, 3) or sentences.dtype.kind not in "iu":
-        fail("sentences.npy", f"shape {sentences.shape} of {sentences.dtype}, expected ({m}, 3) integers")
-    if data["sentence_vectors"].shape != (m, dim) or not np.isfinite(data["sentence_vectors"]).all():
-        fail("sentence_vectors.npy", f"shape {data['sentence_vectors'].shape}, expected ({m}, {dim}) finite numbers")
-    if len({c.id for c in chunks}) != n:
-        fail("chunks.jsonl", "two chunks share an id")
-    for row, chunk in enumerate(chunks):
-        article = articles.get(chunk.article_id)
-        if article is None or chunk.start >= chunk.end or article.text[chunk.start : chunk.end] != chunk.text:
-            fail("chunks.jsonl", f"line {row + 1} ({chunk.id}) is not a span of its article")
-    if m:
-        rows, starts, ends = sentences[:, 0], sentences[:, 1], sentences[:, 2]
-        if rows.min() < 0 or rows.max() >= n:
-            fail("sentences.npy", f"a sentence points at a chunk row outside 0..{n - 1}")
-        chunk_starts = np.array([c.start for c in chunks], dtype=np.int64)[rows]
-        chunk_ends = np.array([c.end for c in chunks], dtype=np.int64)[rows]
-        if not ((chunk_starts <= starts) & (starts < ends) & (ends <= chunk_ends)).all():
-            fail("sentences.npy", "a sentence lies outside its chunk")
 
 
 def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], expect_embedder: str | None) -> IndexData:
@@ -378,7 +285,12 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
             f"but {expect_embedder!r} is in use; use that embedder or {_rebuild(root)}"
         )
     # every file is hashed before FAISS, NumPy, JSON or bm25s see a byte of it
-    blobs = {name: _verified_bytes(generation, name, digest, root) for name, digest in manifest["checksums"].items()}
+    store = _vector_store(generation, manifest, root)  # before the other files: the largest, and mapped, not read
+    blobs = {
+        name: _verified_bytes(generation, name, digest, root)
+        for name, digest in manifest["checksums"].items()
+        if name != "chunks.faiss"
+    }
 
     def parsed(name: str, parse: Any) -> Any:
         return _parse(generation / name, root, parse, blobs[name])
@@ -388,12 +300,13 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
         "settings": manifest["settings"],
         "articles": {a.id: a for a in article_list},
         "chunks": parsed("chunks.jsonl", lambda b: [Chunk.from_dict(r) for r in _read_jsonl(b)]),
-        "chunk_vectors": parsed("chunks.faiss", lambda b: _faiss_vectors(b, dim)),
+        "chunk_vectors": store.as_array(),
         "sentences": parsed("sentences.npy", _npy),
         "sentence_vectors": parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32)),
         "embedder_name": built_with,
         "dim": dim,
         "generation": generation.name,
+        "store": store,
     }
     if len(parts["articles"]) != len(article_list):
         raise CorruptIndexError(f"{generation / 'articles.jsonl'}: two articles share an id; {_rebuild(root)}")

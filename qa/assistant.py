@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
-from index.errors import EmptyQuestionError, SettingsError
+from index.errors import EmptyQuestionError, IndexMismatchError, SettingsError
 from index.keyword import KeywordIndex
 from index.store import IndexData, current_generation, load_index, load_keyword_index
 from index.threads import limit_query_threads
@@ -75,6 +75,12 @@ class Assistant:
 
     def _load(self, data: IndexData | None = None) -> _State:
         data = data or load_index(self.index_dir, expect_embedder=self.embedder.name)
+        # loads the model now (not inside the first question's timing) and checks it fits the index
+        if self.embedder.dim != data.dim:
+            raise IndexMismatchError(
+                f"{self.index_dir}: index vectors have {data.dim} dimensions, embedder {self.embedder.name!r} "
+                f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
+            )
         keyword = load_keyword_index(self.index_dir, data.generation)
         return _State(data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings))
 

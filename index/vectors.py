@@ -1,0 +1,235 @@
+"""Chunk vectors behind one small interface: normalised rows -> top rows and scores for a query (FAISS).
+
+``VectorStore`` is the seam between the index and whatever holds its vectors: FAISS on
+one machine (here), a vector database past one machine (issue 8). Two FAISS kinds:
+
+- ``flat``: exact inner-product search (``IndexFlatIP``), while the corpus is small.
+- ``ivf``: ``IndexIVFFlat`` (spherical k-means lists, vectors stored uncompressed, so the
+  candidates of the probed lists are scored exactly), from ``APPROX_FROM`` vectors on.
+  Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
+
+Large files are memory-mapped rather than read: the OS page cache holds their bytes
+once, shared by every process that opens the same generation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+VectorKind = Literal["flat", "ivf"]
+# flat search grows linearly: measured on the shared 2-core machine (docs/BENCHMARKS.md), one
+# thread scans ~10-20M vectors/s, so 200k vectors cost ~10-20 ms a query; IVF stays ~1-3 ms
+APPROX_FROM = 200_000
+EXACT_FILTER_MAX = 20_000  # a filter allowing at most this many rows is searched exactly, even with IVF
+_BLOCK = 65_536  # rows per block when a whole store is scanned (finiteness check)
+
+
+class VectorStore(Protocol):
+    """What retrieval, near-duplicate detection and saving need from the chunk vectors."""
+
+    @property
+    def kind(self) -> str:
+        """Which index holds the vectors (recorded in the manifest)."""
+        ...
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows by inner product with ``query`` (best first) and their scores.
+
+        ``allowed``: a boolean mask over the rows (None: all rows). Fewer than ``k`` rows
+        come back only when fewer are allowed.
+        """
+        ...
+
+    def vectors(self, rows: Any) -> np.ndarray:
+        """The stored vectors of ``rows`` (an index, a list or an array of row numbers)."""
+        ...
+
+    def save(self, path: Path) -> dict[str, Any]:
+        """Write the store to ``path``; returns what the manifest must record to read it back."""
+        ...
+
+
+def _nlist(n: int) -> int:
+    """Number of IVF lists: a power of two near 4·sqrt(n), the usual FAISS guidance."""
+    lists = int(2 ** round(np.log2(max(4 * np.sqrt(n), 64))))
+    return max(1, min(lists, n // 39))  # FAISS wants >= 39 training points per list
+
+
+def default_nprobe(nlist: int) -> int:
+    """Lists probed per query: 1/32 of them (recall@10 ≥ 0.95 measured, docs/BENCHMARKS.md)."""
+    return max(8, nlist // 32)
+
+
+class FaissStore:
+    """A FAISS index over chunk rows (row i = FAISS id i); see the module docstring for the kinds."""
+
+    def __init__(self, index: Any, kind: VectorKind, nprobe: int = 0) -> None:
+        self.index = index
+        self.kind: VectorKind = kind
+        self.nprobe = nprobe
+        self._rows: np.ndarray | None = None
+        if kind == "flat" and index.ntotal:
+            import faiss
+
+            # a view of FAISS's own storage (or of the memory map): no second copy of the vectors
+            raw = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+            pinned = raw.view(_Pinned)
+            pinned.owner = index  # every view below keeps the FAISS index (and its memory) alive
+            self._rows = pinned.view(np.ndarray)
+            self._rows.flags.writeable = False
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def as_array(self) -> np.ndarray | StoredRows:
+        """All rows as an array-like: a zero-copy view (flat) or a row reader (ivf)."""
+        if self._rows is not None:
+            return self._rows
+        if not len(self):
+            return np.zeros((0, self.dim), np.float32)
+        return StoredRows(self)
+
+    def vectors(self, rows: Any) -> np.ndarray:
+        if self._rows is not None:
+            return np.asarray(self._rows[rows], dtype=np.float32)
+        wanted = np.asarray(rows, dtype=np.int64)
+        flat = self.index.reconstruct_batch(wanted.reshape(-1))
+        return np.asarray(flat, dtype=np.float32).reshape((*wanted.shape, self.dim))
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        n = len(self)
+        if not n or k < 1:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        params: Any = None
+        if self.kind == "ivf":
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self.nprobe
+        bits = None
+        if allowed is not None:
+            count = int(allowed.sum())
+            if not count:
+                return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            if self.kind == "ivf" and count <= EXACT_FILTER_MAX:
+                return _exact(self.vectors(np.flatnonzero(allowed)), np.flatnonzero(allowed), q[0], k)
+            bits = np.packbits(allowed.astype(bool), bitorder="little")  # kept alive until the search returns
+            selector = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
+            params = params or faiss.SearchParameters()
+            params.sel = selector
+        scores, rows = self.index.search(q, min(k, n), params=params)
+        del bits
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), scores[0][keep]
+
+    def save(self, path: Path) -> dict[str, Any]:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+        entry: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "ivf":
+            entry["nprobe"] = self.nprobe
+        return entry
+
+    def all_finite(self) -> bool:
+        """Every stored number is finite (checked block by block, never all rows at once)."""
+        n = len(self)
+        return all(np.isfinite(self.vectors(np.arange(a, min(a + _BLOCK, n)))).all() for a in range(0, n, _BLOCK))
+
+
+class _Pinned(np.ndarray):
+    """An array that holds a reference to the object owning its memory."""
+
+    owner: Any = None
+
+
+class StoredRows:
+    """Rows of a store read on demand, shaped like the (n, dim) array they stand for."""
+
+    def __init__(self, store: FaissStore) -> None:
+        self._store = store
+        self.shape = (len(store), store.dim)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)))
+        return self._store.vectors(rows)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self._store.vectors(np.arange(len(self)))
+        return out.astype(dtype) if dtype is not None else out
+
+
+def _exact(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores = vectors @ query
+    k = min(k, len(rows))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((rows[top], -scores[top]))]
+    return rows[top].astype(np.int64), scores[top].astype(np.float32)
+
+
+def build_store(vectors: np.ndarray, kind: VectorKind | Literal["auto"] = "auto", nprobe: int = 0) -> FaissStore:
+    """A store over ``vectors`` (n, dim), normalised: flat below ``APPROX_FROM`` rows, IVF from there.
+
+    Deterministic: the IVF training sample and k-means seed are fixed.
+    """
+    import faiss
+
+    n, dim = vectors.shape
+    if kind == "auto":
+        kind = "ivf" if n >= APPROX_FROM else "flat"
+    if kind == "flat":
+        flat = faiss.IndexFlatIP(dim)
+        if n:
+            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return FaissStore(flat, "flat")
+    nlist = _nlist(n)
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.spherical = True
+    ivf.cp.seed = 1234
+    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
+    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+    for start in range(0, n, _BLOCK * 4):
+        ivf.add(np.ascontiguousarray(vectors[start : start + _BLOCK * 4], dtype=np.float32))
+    ivf.make_direct_map()  # saved with the index: row lookups work on a memory map too
+    return FaissStore(ivf, "ivf", nprobe or default_nprobe(nlist))
+
+
+def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissStore:
+    """Read a store written by ``FaissStore.save``: from verified bytes, or memory-mapped from a path.
+
+    ``entry`` is the manifest's ``vectors`` record. Raises ``ValueError`` when the file
+    does not hold what the manifest says.
+    """
+    import faiss
+
+    kind = entry.get("kind", "flat")
+    if kind not in ("flat", "ivf"):
+        raise ValueError(f"vector store kind {kind!r} is not one this newsqa reads (flat, ivf)")
+    if isinstance(source, Path):
+        flags = faiss.IO_FLAG_READ_ONLY | (faiss.IO_FLAG_MMAP_IFC if kind == "flat" else faiss.IO_FLAG_MMAP)
+        index = faiss.read_index(str(source), flags)
+    else:
+        index = faiss.deserialize_index(np.frombuffer(source, dtype=np.uint8))
+    expected = faiss.IndexFlatIP if kind == "flat" else faiss.IndexIVFFlat
+    if not isinstance(index, expected):
+        raise ValueError(f"a {type(index).__name__}, the manifest says {kind}")
+    if index.d != dim:
+        raise ValueError(f"vectors of dimension {index.d}, the manifest says {dim}")
+    nprobe = entry.get("nprobe", 0)
+    if kind == "ivf" and not (type(nprobe) is int and nprobe >= 1):
+        raise ValueError(f"nprobe {nprobe!r} is not a positive integer")
+    return FaissStore(index, kind, nprobe)

@@ -1,0 +1,108 @@
+"""The vector store seam: flat and IVF FAISS stores agree with NumPy, filter, save and reload (tiny synthetic data)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import add_articles
+from index.embed import HashingEmbedder
+from index.records import Article
+from index.settings import IndexSettings
+from index.store import read_manifest
+from index.vectors import FaissStore, StoredRows, build_store, read_store
+
+
+def _vectors(n: int = 3000, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dim)).astype(np.float32)
+    x = centres[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _brute(x: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    scores = x @ q
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_search_agrees_with_numpy(kind: str) -> None:
+    x = _vectors()
+    store = build_store(x, kind, nprobe=64 if kind == "ivf" else 0)  # type: ignore[arg-type]
+    assert store.kind == kind and len(store) == len(x)
+    hits = 0
+    for q in x[:50]:
+        rows, scores = store.search(q, 10)
+        assert np.allclose(scores, x[rows] @ q, atol=1e-5)
+        assert list(scores) == sorted(scores, reverse=True)
+        hits += len(set(rows.tolist()) & set(_brute(x, q, 10).tolist()))
+    assert hits / 500 >= (1.0 if kind == "flat" else 0.95)
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+@pytest.mark.parametrize("allowed_every", [7, 500])  # a broad filter (IVF probes) and a narrow one (exact)
+def test_filters_return_only_allowed_rows(kind: str, allowed_every: int) -> None:
+    x = _vectors()
+    store = build_store(x, kind)  # type: ignore[arg-type]
+    allowed = np.zeros(len(x), bool)
+    allowed[::allowed_every] = True
+    rows, _ = store.search(x[1], 10, allowed)
+    assert len(rows) == min(10, int(allowed.sum()))
+    assert allowed[rows].all()
+    if allowed_every == 500:  # searched exactly: the same rows as NumPy
+        assert rows.tolist() == _brute(x, x[1], 10, allowed)[: len(rows)].tolist()
+    assert store.search(x[1], 10, np.zeros(len(x), bool))[0].size == 0
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+@pytest.mark.parametrize("mapped", [False, True])
+def test_save_and_read_back_give_identical_results(tmp_path: Path, kind: str, mapped: bool) -> None:
+    x = _vectors()
+    store = build_store(x, kind)  # type: ignore[arg-type]
+    entry = store.save(tmp_path / "v.faiss")
+    assert entry["kind"] == kind
+    source = tmp_path / "v.faiss" if mapped else (tmp_path / "v.faiss").read_bytes()
+    again = read_store(source, entry, x.shape[1])
+    for q in x[:5]:
+        assert np.array_equal(store.search(q, 10)[0], again.search(q, 10)[0])
+    assert np.array_equal(again.vectors([3, 1]), x[[3, 1]])
+    assert again.all_finite()
+    rows = again.as_array()
+    assert rows.shape == x.shape and np.array_equal(rows[[2, 5]], x[[2, 5]])
+    assert isinstance(rows, StoredRows) == (kind == "ivf")
+
+
+def test_read_refuses_a_file_that_is_not_what_the_manifest_says(tmp_path: Path) -> None:
+    x = _vectors(300)
+    build_store(x, "flat").save(tmp_path / "v.faiss")
+    with pytest.raises(ValueError, match="manifest says ivf"):
+        read_store(tmp_path / "v.faiss", {"kind": "ivf", "nprobe": 4}, x.shape[1])
+    with pytest.raises(ValueError, match="dimension"):
+        read_store(tmp_path / "v.faiss", {"kind": "flat"}, 7)
+    with pytest.raises(ValueError, match="kind"):
+        read_store(tmp_path / "v.faiss", {"kind": "hnsw"}, x.shape[1])
+
+
+def test_auto_kind_follows_corpus_size() -> None:
+    assert build_store(_vectors(100), "auto").kind == "flat"
+    assert isinstance(build_store(np.zeros((0, 8), np.float32)), FaissStore)
+
+
+def test_the_manifest_records_the_store_kind(tmp_path: Path, articles: list[Article]) -> None:
+    embedder = HashingEmbedder(64)
+    add_articles(tmp_path / "ix", articles, IndexSettings(embedder="hashing-64"), embedder)
+    _, manifest = read_manifest(tmp_path / "ix")
+    assert manifest["vectors"] == {"kind": "flat"}
+
+
+def test_asking_does_not_import_the_ui_or_plotting() -> None:
+    heavy = "('gradio', 'matplotlib', 'ui')"
+    code = f"import sys, qa.cli, qa.assistant; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
