@@ -22,6 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--subset", help="keep the questions whose meta.SUBSET is true (e.g. text_based)")
     run.add_argument("--limit", type=int, help="only the first N questions")
     run.add_argument("--embedder", help="embedder for a new index: 'hashing' (fast, for tests) or a model name")
+    ablation = commands.add_parser("ablation", help="one row of metrics per cumulative change (issue 5)")
+    ablation.add_argument("--articles", type=Path, required=True)
+    ablation.add_argument("--gold", type=Path, required=True)
+    ablation.add_argument("--index", type=Path, required=True, help="index folder to build or reuse")
+    ablation.add_argument("--out", type=Path, required=True, help="folder for ablation.md and ablation.json")
+    ablation.add_argument("--subset", help="keep the questions whose meta.SUBSET is true (e.g. text_based)")
     seed = commands.add_parser("seed-gold", help="rewrite eval/data/seed_gold.jsonl (article id via the ingest)")
     seed.add_argument("--out", type=Path, help="where to write it (default: eval/data/seed_gold.jsonl)")
     return parser
@@ -34,6 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(write_seed_gold(args.out or SEED_GOLD))
         return 0
+    if args.command == "ablation":
+        from eval.ablation import run_ablation
+
+        try:
+            result = run_ablation(args.articles, args.gold, args.index, args.out, args.subset)
+        except NewsQAError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print((args.out / "ablation.md").read_text(encoding="utf-8"))
+        return 0 if result["rows"] else 1
     from eval.report import write_report
     from eval.run import EvalConfig, run_eval
 

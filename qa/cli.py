@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--fields", help="field names of JSON/CSV inputs, e.g. text=body,published=date")
     index.add_argument("--quiet", action="store_true", help="no progress bar, no per-file report")
     index.add_argument("--max-mb", type=float, default=50.0, help="reject files larger than this (MB; default 50)")
+    index.add_argument(
+        "--workers", type=int,
+        help="embed in resumable shards with N Ray workers (0: this process, no Ray); builds a new index",
+    )
+    index.add_argument("--ray-address", help="Ray cluster for --workers, e.g. auto or head:6379 (default: local Ray)")
+    index.add_argument("--shards", type=Path, help="shard folder for --workers (default: INDEX.shards beside the index)")
 
     def question_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
@@ -133,6 +139,10 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
             raise SettingsError(f"--fields {args.fields!r}: use name=field pairs, e.g. text=body,url=link") from exc
         fields = override(FieldMap(), pairs, "--fields")
     root = args.index or default_index_dir()
+    if args.workers is not None:
+        return _index_distributed(args, settings, fields, root)
+    if args.ray_address or args.shards:
+        raise SettingsError("--ray-address and --shards need --workers")
     started = time.perf_counter()
     report = build_index(
         args.paths, root, settings, fields=fields, rebuild=args.rebuild, progress=not args.quiet,
@@ -158,6 +168,34 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
             f"({report.chunks_per_second:.1f} chunks/s, {(report.added + report.replaced) / elapsed:.1f} articles/s); "
             f"total {elapsed:.1f} s"
         )
+    return 0
+
+
+def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields: Any, root: Path) -> int:
+    """``newsqa index --workers N``: embed over Ray in resumable shards, then build the index from them."""
+    from index.distributed import embed_to_shards, index_from_shards
+    from index.ingest import ingest_paths
+    from index.store import current_generation
+
+    if current_generation(root) is not None and not args.rebuild:
+        raise SettingsError(
+            f"{root}: --workers builds a whole new index; add --rebuild, or add articles without --workers"
+        )
+    if args.workers < 0:
+        raise SettingsError(f"--workers {args.workers}: must be 0 (this process) or more")
+    result = ingest_paths(args.paths, fields, max_bytes=int(args.max_mb * 1024 * 1024))
+    if not args.quiet:
+        for line in result.report:
+            detail = f" ({line.reason})" if line.reason else ""
+            print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
+    shards = args.shards or root.with_name(root.name + ".shards")
+    report = embed_to_shards(result.articles, shards, settings, args.workers, args.ray_address)
+    print(
+        f"{shards}: {len(report.embedded)} shards embedded, {len(report.skipped)} already done, "
+        f"of {report.shards_total}; {report.chunks_embedded} chunks in {report.seconds:.1f} s"
+    )
+    built = index_from_shards(shards, result.articles, root, settings)
+    print(f"{root}: {built.articles_total} articles, {built.duplicates} duplicates, {built.chunks_total} chunks in {built.generation}")
     return 0
 
 

@@ -18,7 +18,7 @@ if [ -d /opt/wheels ]; then
   pip_args+=(--find-links /opt/wheels)
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet "${pip_args[@]}" -e '.[dev]'
+.venv/bin/python -m pip install --quiet "${pip_args[@]}" -e '.[dev,scale]'
 
 # Check that the install took the CPU wheel (a CUDA build would be several GB).
 .venv/bin/python - <<'PY'

@@ -94,3 +94,17 @@ def test_config_file_sets_qa_settings_and_rejects_unknown_keys(
     bad.write_text("[qa]\npasages = 2\n")
     assert main(["--config", str(bad), "ask", "ferry", "--index", str(index)]) == 2
     assert "unknown setting(s) pasages" in capsys.readouterr().err
+
+
+def test_index_in_resumable_shards_without_ray(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "idx"
+    argv = ["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet", "--workers", "0"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "shards embedded, 0 already done" in out and "4 articles" in out
+    assert main(argv) == 2  # an index exists: --workers builds a new one only with --rebuild
+    assert "--rebuild" in capsys.readouterr().err
+    assert main([*argv, "--rebuild"]) == 0
+    assert "0 shards embedded" in capsys.readouterr().out  # every shard was already done
+    assert main(["ask", "What did the agriculture minister call for?", "--index", str(index), "--json"]) == 0
+    assert "emergency loans" in json.loads(capsys.readouterr().out)["answer"]
