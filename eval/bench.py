@@ -235,8 +235,13 @@ def bench_store(pool: np.ndarray, n: int, queries: int, work: Path) -> list[Row]
     return [
         Row("store", f"{label}: IVF build (nprobe {store.nprobe})", build_s, "s"),
         Row("store", f"{label}: bytes per vector on disk", per_vector, "B", 384 * 4),
-        Row("store", f"{label}: IVF search p95 vs flat", 1000 * percentile(times, 95), "ms",
-            1000 * percentile(flat_times, 95)),
+        Row(
+            "store",
+            f"{label}: IVF search p95 vs flat",
+            1000 * percentile(times, 95),
+            "ms",
+            1000 * percentile(flat_times, 95),
+        ),
         Row("store", f"{label}: recall@10 vs exact", float(recall), ""),
     ]
 

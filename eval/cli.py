@@ -44,12 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval.ablation import run_ablation
 
         try:
-            result = run_ablation(args.articles, args.gold, args.index, args.out, args.subset)
+            table = run_ablation(args.articles, args.gold, args.index, args.out, args.subset)
         except NewsQAError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print((args.out / "ablation.md").read_text(encoding="utf-8"))
-        return 0 if result["rows"] else 1
+        return 0 if table["rows"] else 1
     from eval.report import write_report
     from eval.run import EvalConfig, run_eval
 

@@ -388,7 +388,17 @@ def index_from_shards(
     with write_lock(index_root):
         generation = save_index(index_root, data)
     return BuildReport(
-        index_root, generation.name, ingest=(), added=len(corpus), replaced=0, unchanged=0,
-        duplicates=len(given) - len(corpus), removed=0, articles_total=len(corpus), chunks_embedded=0,
-        chunks_total=len(chunks), seconds=time.perf_counter() - started, embed_seconds=0.0,
+        index_root,
+        generation.name,
+        ingest=(),
+        added=len(corpus),
+        replaced=0,
+        unchanged=0,
+        duplicates=len(given) - len(corpus),
+        removed=0,
+        articles_total=len(corpus),
+        chunks_embedded=0,
+        chunks_total=len(chunks),
+        seconds=time.perf_counter() - started,
+        embed_seconds=0.0,
     )

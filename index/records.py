@@ -23,8 +23,8 @@ def article_id(url: str, source: str, title: str, published: date | None, text: 
     Never random and never Python's salted ``hash()``, so the same article gets the same
     id on every machine and every run.
     """
-    basis = url.strip() if url.strip() else "\x1f".join(
-        [source, title, published.isoformat() if published else "", text]
+    basis = (
+        url.strip() if url.strip() else "\x1f".join([source, title, published.isoformat() if published else "", text])
     )
     return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 

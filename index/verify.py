@@ -24,7 +24,12 @@ from index.records import Article, Chunk
 FORMAT_VERSION = 1
 # files every generation has; the manifest must hold a checksum for each
 REQUIRED_FILES = (
-    "articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy", "sentence_vectors.npy", "keyword/size.txt"
+    "articles.jsonl",
+    "chunks.jsonl",
+    "chunks.faiss",
+    "sentences.npy",
+    "sentence_vectors.npy",
+    "keyword/size.txt",
 )
 _COUNTS = ("articles", "chunks", "sentences")
 _STREAM_BLOCK = 4 * 2**20

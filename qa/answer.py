@@ -22,9 +22,12 @@ from qa.records import Passage, Quote
 from qa.settings import QASettings
 
 _WORD = re.compile(r"\w+")
-_SUBJECT = re.compile(r"^\s*what\s+(?:did|does|do|has|have|will|would|is|was)\s+(.+?)\s+(?:say|said|saying|call|urge|"
-                      r"demand|stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask|claim|"
-                      r"suggest|express|think|want)\b", re.I)
+_SUBJECT = re.compile(
+    r"^\s*what\s+(?:did|does|do|has|have|will|would|is|was)\s+(.+?)\s+(?:say|said|saying|call|urge|"
+    r"demand|stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask|claim|"
+    r"suggest|express|think|want)\b",
+    re.I,
+)
 DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
 PASSAGE_BONUS = 0.05  # sentences of the best-ranked passages (retrieval, dates, fusion) first
 TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place for "where" ...)
@@ -200,8 +203,7 @@ class ExtractiveAnswerer:
             reason = f"the question asks for a {noun}, and no passage found gives one"
             return Draft("", quote_records, candidates[0].score, True, reason, missing)
         if candidates[0].score < self.settings.abstain_below:
-            reason = (
-                f"best sentence score {candidates[0].score:.2f} is under the threshold {self.settings.abstain_below:.2f}"
-            )
+            top, threshold = candidates[0].score, self.settings.abstain_below
+            reason = f"best sentence score {top:.2f} is under the threshold {threshold:.2f}"
             return Draft("", quote_records, candidates[0].score, True, reason, missing)
         return Draft(short or self._text(best), quote_records, candidates[0].score, False, "", missing)

@@ -82,7 +82,9 @@ class Assistant:
                 f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
             )
         keyword = load_keyword_index(self.index_dir, data.generation)
-        return _State(data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings))
+        return _State(
+            data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings)
+        )
 
     @property
     def data(self) -> IndexData:
@@ -191,7 +193,9 @@ def _abstention_text(missing: Sequence[str], query: Query) -> str:
     if missing:
         words = ", ".join(f"“{m}”" for m in missing)
         return f"The articles don't say. No indexed article{window} mentions {words}. The closest passages are below."
-    return f"The articles don't say. No article{window} has a sentence that answers this; the closest passages are below."
+    return (
+        f"The articles don't say. No article{window} has a sentence that answers this; the closest passages are below."
+    )
 
 
 def load_assistant(

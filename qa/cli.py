@@ -51,11 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--quiet", action="store_true", help="no progress bar, no per-file report")
     index.add_argument("--max-mb", type=float, default=50.0, help="reject files larger than this (MB; default 50)")
     index.add_argument(
-        "--workers", type=int,
+        "--workers",
+        type=int,
         help="embed in resumable shards with N Ray workers (0: this process, no Ray); builds a new index",
     )
     index.add_argument("--ray-address", help="Ray cluster for --workers, e.g. auto or head:6379 (default: local Ray)")
-    index.add_argument("--shards", type=Path, help="shard folder for --workers (default: INDEX.shards beside the index)")
+    index.add_argument(
+        "--shards", type=Path, help="shard folder for --workers (default: INDEX.shards beside the index)"
+    )
 
     def question_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
@@ -98,7 +101,7 @@ def _config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
 def _qa_settings(args: argparse.Namespace, values: dict[str, Any]) -> QASettings:
     if getattr(args, "retrieval", None):
         values = {**values, "retrieval": args.retrieval}
-    return override(QASettings(), values, str(args.config or "settings")) if values else QASettings()  # type: ignore[no-any-return]
+    return override(QASettings(), values, str(args.config or "settings")) if values else QASettings()
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -111,10 +114,15 @@ def _print_answer(answer: Answer) -> None:
         print(f"  (understood as: {answer.standalone_question})")
     for citation in answer.quotes:
         meta = ", ".join(
-            x for x in [citation.title, citation.source, citation.published.isoformat() if citation.published else ""] if x
+            x
+            for x in [citation.title, citation.source, citation.published.isoformat() if citation.published else ""]
+            if x
         )
         print(f"\n[{citation.n}] “{citation.quote.text}”")
-        print(f"    {meta} (characters {citation.quote.start}–{citation.quote.end}){' ' + citation.url if citation.url else ''}")
+        print(
+            f"    {meta} (characters {citation.quote.start}–{citation.quote.end})"
+            + (f" {citation.url}" if citation.url else "")
+        )
     if answer.abstained and answer.passages:
         print("\nClosest passages:")
         for passage in answer.passages[:3]:
@@ -145,7 +153,12 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
         raise SettingsError("--ray-address and --shards need --workers")
     started = time.perf_counter()
     report = build_index(
-        args.paths, root, settings, fields=fields, rebuild=args.rebuild, progress=not args.quiet,
+        args.paths,
+        root,
+        settings,
+        fields=fields,
+        rebuild=args.rebuild,
+        progress=not args.quiet,
         max_bytes=int(args.max_mb * 1024 * 1024),
     )
     elapsed = time.perf_counter() - started
@@ -154,7 +167,9 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
             detail = f" ({line.reason})" if line.reason else ""
             print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
     # a line whose path names a record ("file.jsonl:line 3") is one record, not a file
-    records = [line for line in report.ingest if line.status == "rejected" and re.search(r":(line|record|entry) ", line.path)]
+    records = [
+        line for line in report.ingest if line.status == "rejected" and re.search(r":(line|record|entry) ", line.path)
+    ]
     files = sum(1 for line in report.ingest if line.status == "rejected") - len(records)
     print(
         f"{root}: {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
@@ -195,7 +210,10 @@ def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields
         f"of {report.shards_total}; {report.chunks_embedded} chunks in {report.seconds:.1f} s"
     )
     built = index_from_shards(shards, result.articles, root, settings)
-    print(f"{root}: {built.articles_total} articles, {built.duplicates} duplicates, {built.chunks_total} chunks in {built.generation}")
+    print(
+        f"{root}: {built.articles_total} articles, {built.duplicates} duplicates, "
+        f"{built.chunks_total} chunks in {built.generation}"
+    )
     return 0
 
 

@@ -17,7 +17,9 @@ _MONTHS["sept"] = 9
 del _MONTHS["may"]  # "may" is mostly the verb; "in May" is handled by the month pattern below
 
 _MONTH_WORDS = "|".join(sorted({*_MONTHS, "may"}, key=len, reverse=True))
-_IN_MONTH = re.compile(rf"\b(?:in|during|since|from|of|on|early|late|mid-?)\s+({_MONTH_WORDS})\.?(?:\s+(\d{{4}}))?\b", re.I)
+_IN_MONTH = re.compile(
+    rf"\b(?:in|during|since|from|of|on|early|late|mid-?)\s+({_MONTH_WORDS})\.?(?:\s+(\d{{4}}))?\b", re.I
+)
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_WORDS})\.?\s+(\d{{4}})\b", re.I)
 _YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
 _RECENT = re.compile(

@@ -23,11 +23,96 @@ _NAME = re.compile(
     r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
 )
 _NOT_NAMES = frozenset(
-    ["the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "of", "and", "but", "or", "if", "as", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "this", "that", "these", "those", "there", "here", "when", "where", "what", "which", "who", "why", "how", "after", "before", "during", "while", "since", "mr", "mrs", "ms", "dr", "president", "sen", "rep", "gov", "gen", "prime", "minister", "officials", "police", "according", "however", "also", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+    [
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "to",
+        "of",
+        "and",
+        "but",
+        "or",
+        "if",
+        "as",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "their",
+        "our",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "when",
+        "where",
+        "what",
+        "which",
+        "who",
+        "why",
+        "how",
+        "after",
+        "before",
+        "during",
+        "while",
+        "since",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "president",
+        "sen",
+        "rep",
+        "gov",
+        "gen",
+        "prime",
+        "minister",
+        "officials",
+        "police",
+        "according",
+        "however",
+        "also",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 _PLACE_CUE = re.compile(r"\b(in|at|from|to|near|into|across|inside|outside|of)\s+(the\s+)?$", re.I)
 _PERSON_CUE = re.compile(r"^\s*(,\s*)?(said|says|told|added|wrote|announced|who)\b", re.I)
-_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 _TIME = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?:\s+(?:morning|afternoon|evening|night))?|"
@@ -53,7 +138,28 @@ SPEECH_VERB = re.compile(
 _OBJECT_QUESTION = re.compile(r"^\s*(who|whom|what)\s+(did|does|do|has|have|had|will|would|could|should)\b", re.I)
 _CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|which)\b")
 _WORD = re.compile(r"\w+")
-_QUESTION_WORDS = ["who", "whom", "what", "which", "when", "where", "why", "how", "did", "does", "do", "has", "have", "had", "will", "would", "could", "should", "is", "was"]
+_QUESTION_WORDS = [
+    "who",
+    "whom",
+    "what",
+    "which",
+    "when",
+    "where",
+    "why",
+    "how",
+    "did",
+    "does",
+    "do",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "could",
+    "should",
+    "is",
+    "was",
+]
 MAX_SPAN_WORDS = 14
 VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
@@ -74,7 +180,10 @@ def _asked(question: str) -> set[str]:
 
 
 def _name_spans(
-    sentence: str, asked: set[str], kind: AnswerType, common: set[str] = frozenset()  # type: ignore[assignment]
+    sentence: str,
+    asked: set[str],
+    kind: AnswerType,
+    common: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[tuple[str, float]]:
     """Capitalised names in ``sentence`` that the question does not contain, with weights.
 
@@ -197,7 +306,7 @@ def extract(
     votes: dict[str, float] = {}
     surface: dict[str, str] = {}
     top = evidence[0].score
-    for position, item in enumerate(evidence):
+    for item in evidence:
         if kind in ("person", "place", "entity"):
             spans = _name_spans(item.text, asked, kind, common)
             if known is not None:  # "which country": only countries

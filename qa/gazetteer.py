@@ -21,7 +21,9 @@ COUNTRIES = frozenset(
     Spain|Sri Lanka|Sudan|Suriname|Sweden|Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Timor-Leste|
     Togo|Tonga|Trinidad and Tobago|Tunisia|Turkey|Turkmenistan|Tuvalu|Uganda|Ukraine|United Arab Emirates|
     United Kingdom|UK|Britain|Great Britain|United States|US|USA|America|Uruguay|Uzbekistan|Vanuatu|
-    Vatican City|Venezuela|Vietnam|Wales|Yemen|Zambia|Zimbabwe""".replace("\n", "").replace("    ", "").split("|")
+    Vatican City|Venezuela|Vietnam|Wales|Yemen|Zambia|Zimbabwe""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
 )
 
 US_STATES = frozenset(
@@ -29,5 +31,7 @@ US_STATES = frozenset(
     Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|
     Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|
     North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|
-    Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming""".replace("\n", "").replace("    ", "").split("|")
+    Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
 )

@@ -16,16 +16,23 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"^\s*(who|whom|whose)\b", re.I), "person"),
     (re.compile(r"^\s*where\b|\b(which|what) (city|country|state|town|place|region|nation)\b", re.I), "place"),
     (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bhow long ago\b", re.I), "time"),
-    (re.compile(r"^\s*how (many|much|old|long|far|big|high|large)\b|\bwhat (percentage|number|amount)\b", re.I), "number"),
+    (
+        re.compile(r"^\s*how (many|much|old|long|far|big|high|large)\b|\bwhat (percentage|number|amount)\b", re.I),
+        "number",
+    ),
     (
         re.compile(
-            r"^\s*what (did|does|do|has|have|will|would|is|was) .+\b(say|said|saying|call(ed|ing)? (for|on)|urge|demand|"
+            r"^\s*what (did|does|do|has|have|will|would|is|was) .+\b"
+            r"(say|said|saying|call(ed|ing)? (for|on)|urge|demand|"
             r"stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask for|claim|suggest)\b",
             re.I,
         ),
         "speech",
     ),
-    (re.compile(r"\bwhich\b|\bwhat is the name of\b|\bwhat (company|team|film|movie|song|book|party)\b", re.I), "entity"),
+    (
+        re.compile(r"\bwhich\b|\bwhat is the name of\b|\bwhat (company|team|film|movie|song|book|party)\b", re.I),
+        "entity",
+    ),
 ]
 
 _LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
@@ -64,7 +71,7 @@ def answer_type(question: str) -> AnswerType:
 
 
 def category(question: str) -> Literal["country", "state", ""]:
-    """"which country" / "which state": the answer is one of a known list of names."""
+    """ "which country" / "which state": the answer is one of a known list of names."""
     match = _CATEGORY.search(question)
     if match is None:
         return ""

@@ -9,7 +9,7 @@ still gets its full number of passages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -35,7 +35,7 @@ class Query:
     text: str
     vector: np.ndarray
     today: date | None = None
-    filters: Filters = Filters()
+    filters: Filters = field(default_factory=Filters)
 
 
 class Retriever:
@@ -85,18 +85,25 @@ class Retriever:
         top = top[scores[top] > 0]
         return top.astype(np.int64), scores[top]
 
-    def _fuse(self, query: Query, mask: np.ndarray | None, fused: dict[int, float], dense: dict[int, float],
-              keyword: dict[int, float], weight: float = 1.0) -> None:
+    def _fuse(
+        self,
+        query: Query,
+        mask: np.ndarray | None,
+        fused: dict[int, float],
+        dense: dict[int, float],
+        keyword: dict[int, float],
+        weight: float = 1.0,
+    ) -> None:
         """Add the dense and keyword rankings (within ``mask``) to ``fused`` by reciprocal rank."""
         s = self.settings
         if s.retrieval in ("hybrid", "dense"):
             rows, scores = self.dense(query, mask, s.candidates)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
+            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
                 dense.setdefault(row, score)
                 fused[row] = fused.get(row, 0.0) + weight * s.dense_weight / (s.rrf_k + rank + 1)
         if s.retrieval in ("hybrid", "keyword"):
             rows, scores = self.sparse(query, mask, s.candidates)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
+            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
                 keyword.setdefault(row, score)
                 fused[row] = fused.get(row, 0.0) + weight * s.keyword_weight / (s.rrf_k + rank + 1)
 
@@ -143,7 +150,7 @@ class Retriever:
             self._fuse(query, window, fused, dense_score, keyword_score)
         rows = list(fused)
         factor = self._date_factor(rows, query)
-        score = {row: fused[row] * f for row, f in zip(rows, factor.tolist())}
+        score = {row: fused[row] * f for row, f in zip(rows, factor.tolist(), strict=True)}
         ordered = sorted(rows, key=lambda row: (-score[row], row))
         chosen: list[int] = []
         copies: dict[int, list[str]] = {}
@@ -182,7 +189,7 @@ class Retriever:
         chunk = self.data.chunks[row]
         words = set(_WORDS.findall(chunk.text.lower()))
         similarity = self.data.chunk_vectors[chosen] @ self.data.chunk_vectors[row]
-        for other, sim in zip(chosen, similarity.tolist()):
+        for other, sim in zip(chosen, similarity.tolist(), strict=True):
             if self.data.chunks[other].article_id == chunk.article_id:
                 continue
             if sim >= DUPLICATE_SIMILARITY:

@@ -19,7 +19,8 @@ class QASettings:
     answer (a name, place, date, number, the words said) out of the best sentence;
     ``date_weight``: how strongly a publication date near "today" (or inside the window
     the question names: "this week", "in March") lifts a passage, 0 to ignore dates;
-    ``dedup``: fold syndicated copies of a passage into one; ``abstain_below``: the answer score under which the assistant says the articles
+    ``dedup``: fold syndicated copies of a passage into one; ``abstain_below``: the answer
+    score under which the assistant says the articles
     don't say (chosen on the dev sets, see docs/eval).
     """
 

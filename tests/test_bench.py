@@ -14,8 +14,26 @@ def test_bench_runs_end_to_end_on_tiny_data(tmp_path: Path, articles: list[Artic
     rows = [json.dumps({"title": a.title, "text": a.text, "source": a.source}) for a in articles]
     data.write_text("".join(r + "\n" for r in rows))
     out = tmp_path / "docs"
-    code = main(["--articles", str(data), "--embedder", "hashing-64", "--build-articles", "2", "--scales", "4,9",
-                 "--synthetic", "3000", "--queries", "3", "--cold-runs", "0", "--out", str(out)])
+    code = main(
+        [
+            "--articles",
+            str(data),
+            "--embedder",
+            "hashing-64",
+            "--build-articles",
+            "2",
+            "--scales",
+            "4,9",
+            "--synthetic",
+            "3000",
+            "--queries",
+            "3",
+            "--cold-runs",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     report = (out / "BENCHMARKS.md").read_text()
     assert "recall@10" in report and "9 articles" in report and "chunks/s" in report

@@ -96,7 +96,9 @@ def test_config_file_sets_qa_settings_and_rejects_unknown_keys(
     assert "unknown setting(s) pasages" in capsys.readouterr().err
 
 
-def test_index_in_resumable_shards_without_ray(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_in_resumable_shards_without_ray(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     index = tmp_path / "idx"
     argv = ["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet", "--workers", "0"]
     assert main(argv) == 0

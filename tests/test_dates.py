@@ -72,7 +72,9 @@ def test_today_prefers_articles_published_just_before_it(dated_index: tuple[Path
     assert sources(assistant.ask("How did the port strike talks end?", today=date(2025, 6, 5)))[0] == "old-paper"
     # nothing is filtered out by "today" alone: later reports still count
     assert set(sources(assistant.ask("How did the port strike talks end?", today=TODAY))) == {
-        "old-paper", "new-paper", "future-paper"
+        "old-paper",
+        "new-paper",
+        "future-paper",
     }
 
 

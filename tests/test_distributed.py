@@ -107,7 +107,10 @@ def test_killed_ray_run_resumes_without_redoing_shards(tmp_path: Path, reference
     with (tmp_path / "child.log").open("w") as log:
         child = subprocess.Popen(
             [sys.executable, "-c", _KILLED_RUN, str(shards), ray_address],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
         try:
             assert child.stdout is not None

@@ -66,7 +66,7 @@ def test_time_spans() -> None:
 
 
 def test_speech_takes_the_quoted_words_else_the_clause_after_the_verb() -> None:
-    quoted = 'Lavrov stressed the need to “intensify international efforts for peace talks.”'
+    quoted = "Lavrov stressed the need to “intensify international efforts for peace talks.”"
     assert _one("What did Lavrov stress?", quoted) == "intensify international efforts for peace talks."
     plain = "The agriculture minister, Tomas Brandt, called for emergency loans. Farmers agreed."
     assert _one("What did the agriculture minister call for?", plain) == "emergency loans"

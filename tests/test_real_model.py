@@ -42,7 +42,9 @@ def test_chunk_vectors_equal_plain_sentence_transformers_vectors(real_embedder: 
     assert sentence_vecs.shape == (3, 384)
     assert np.allclose(np.linalg.norm(sentence_vecs, axis=1), 1.0, atol=1e-5)
     # a sentence's pooled vector is closer to its own text than to the other sentence's
-    own = real_embedder._get_model().encode(["Wheat farmers lost half of their harvest.", "Rain fell."], normalize_embeddings=True)
+    own = real_embedder._get_model().encode(
+        ["Wheat farmers lost half of their harvest.", "Rain fell."], normalize_embeddings=True
+    )
     assert float(sentence_vecs[1] @ own[0]) > float(sentence_vecs[1] @ own[1])
 
 

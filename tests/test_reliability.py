@@ -37,9 +37,33 @@ from index.store import _manifest_checksum, current_generation, load_index, load
 
 FIX = "newsqa index --rebuild"
 _WORDS = (
-    "harbor", "ferry", "council", "drought", "wheat", "museum", "painting", "police", "minister", "election",
-    "budget", "river", "storm", "school", "hospital", "railway", "bridge", "market", "price", "strike",
-    "union", "court", "judge", "mayor", "senator", "treaty", "border",
+    "harbor",
+    "ferry",
+    "council",
+    "drought",
+    "wheat",
+    "museum",
+    "painting",
+    "police",
+    "minister",
+    "election",
+    "budget",
+    "river",
+    "storm",
+    "school",
+    "hospital",
+    "railway",
+    "bridge",
+    "market",
+    "price",
+    "strike",
+    "union",
+    "court",
+    "judge",
+    "mayor",
+    "senator",
+    "treaty",
+    "border",
 )
 _NAMES = ("Dana Whitfield", "Tomas Brandt", "Amira Haddad", "Kenji Sato", "Lucia Ortega", "Piotr Nowak")
 

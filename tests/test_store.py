@@ -67,7 +67,9 @@ def test_save_load_gives_identical_results(tmp_path: Path, articles: list[Articl
     assert (one / a.generation / "articles.jsonl").read_bytes() == (two / b.generation / "articles.jsonl").read_bytes()
 
 
-def test_incremental_add_embeds_only_new_articles(tmp_path: Path, articles: list[Article], embedder: HashingEmbedder) -> None:
+def test_incremental_add_embeds_only_new_articles(
+    tmp_path: Path, articles: list[Article], embedder: HashingEmbedder
+) -> None:
     root = tmp_path / "index"
     first = add_articles(root, articles[:2], _settings(embedder), embedder)
     again = add_articles(root, articles[:2], embedder=embedder)
@@ -78,7 +80,9 @@ def test_incremental_add_embeds_only_new_articles(tmp_path: Path, articles: list
     assert load_index(root).generation == more.generation
 
 
-def test_changed_article_replaces_the_old_version(tmp_path: Path, articles: list[Article], embedder: HashingEmbedder) -> None:
+def test_changed_article_replaces_the_old_version(
+    tmp_path: Path, articles: list[Article], embedder: HashingEmbedder
+) -> None:
     root = tmp_path / "index"
     add_articles(root, articles, _settings(embedder), embedder)
     old = articles[0]
@@ -176,7 +180,7 @@ def test_other_format_version_and_broken_manifest_are_clear_errors(tiny_index: P
     with pytest.raises(IndexMismatchError, match="--rebuild"):
         load_index(tiny_index)
     manifest_path.write_text("{not json")
-    with pytest.raises(CorruptIndexError, match="manifest.json"):
+    with pytest.raises(CorruptIndexError, match=r"manifest\.json"):
         load_index(tiny_index)
 
 
