@@ -16,6 +16,7 @@ import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
+from qa.dates import without_time_words
 from qa.extract import SPEECH_VERB, Evidence, extract
 from qa.qtype import answer_type, has_answer_of_type
 from qa.records import Passage, Quote
@@ -96,8 +97,11 @@ class ExtractiveAnswerer:
         self._sentence_chunk = data.sentences[:, 0] if len(data.sentences) else np.zeros(0, np.int64)
 
     def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
-        """All sentences of the first ``answer_passages`` passages, best first."""
-        terms = list(dict.fromkeys(self.keyword.terms(question)))
+        """All sentences of the first ``answer_passages`` passages, best first.
+
+        Time words ("this week", "in March") count as dates in retrieval, not as words here.
+        """
+        terms = list(dict.fromkeys(self.keyword.terms(without_time_words(question))))
         idf = self.keyword.idf(terms)
         total = sum(idf.values()) or 1.0
         kind = answer_type(question)
@@ -146,7 +150,7 @@ class ExtractiveAnswerer:
     def missing_terms(self, question: str) -> tuple[str, ...]:
         """Question words (as typed) that no indexed chunk contains, for the abstention message."""
         missing: list[str] = []
-        for word in dict.fromkeys(_WORD.findall(question)):
+        for word in dict.fromkeys(_WORD.findall(without_time_words(question))):
             terms = self.keyword.terms(word)
             if terms and not self.keyword.known(terms):
                 missing.append(word)

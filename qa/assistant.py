@@ -16,7 +16,7 @@ from index.store import IndexData, current_generation, load_index, load_keyword_
 from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
-from qa.dates import date_intent, without_time_words
+from qa.dates import date_intent
 from qa.records import Answer, Citation, Filters, Passage
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -138,7 +138,7 @@ class Assistant:
         passages = state.retriever.retrieve(query, max(self.settings.passages, self.settings.answer_passages))
         timings["retrieve"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
-        draft = state.answerer.draft(without_time_words(standalone), vector, passages)
+        draft = state.answerer.draft(standalone, vector, passages)
         timings["answer"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
         verified = verify_quotes(draft.quotes, state.data.articles)
