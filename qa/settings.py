@@ -35,7 +35,7 @@ class QASettings:
     answer_passages: int = 8
     max_quotes: int = 3
     short_answers: bool = True
-    abstain_below: float = 0.42
+    abstain_below: float = 0.46
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):
