@@ -28,6 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     ablation.add_argument("--index", type=Path, required=True, help="index folder to build or reuse")
     ablation.add_argument("--out", type=Path, required=True, help="folder for ablation.md and ablation.json")
     ablation.add_argument("--subset", help="keep the questions whose meta.SUBSET is true (e.g. text_based)")
+    calibrate = commands.add_parser("calibrate", help="choose the abstention threshold on gold sets (issue 5)")
+    calibrate.add_argument(
+        "--set", action="append", nargs=4, metavar=("NAME", "ARTICLES", "GOLD", "INDEX"), required=True,
+        help="a gold set: name, articles, gold questions, index folder (repeatable)",
+    )
+    calibrate.add_argument("--subset", action="append", default=[], metavar="NAME=SUBSET", help="e.g. quail=text_based")
+    calibrate.add_argument("--max-false-abstention", type=float, default=0.10)
+    calibrate.add_argument("--out", type=Path, required=True, help="folder for calibration.md and calibration.json")
     seed = commands.add_parser("seed-gold", help="rewrite eval/data/seed_gold.jsonl (article id via the ingest)")
     seed.add_argument("--out", type=Path, help="where to write it (default: eval/data/seed_gold.jsonl)")
     return parser
@@ -40,6 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(write_seed_gold(args.out or SEED_GOLD))
         return 0
+    if args.command == "calibrate":
+        from eval.calibrate import GoldSet, calibrate
+
+        subsets = dict(item.split("=", 1) for item in args.subset)
+        sets = [GoldSet(n, Path(a), Path(g), Path(i), subsets.get(n)) for n, a, g, i in args.set]
+        try:
+            result = calibrate(sets, args.out, args.max_false_abstention)
+        except NewsQAError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print((args.out / "calibration.md").read_text(encoding="utf-8"))
+        return 0 if result["chosen"] else 1
     if args.command == "ablation":
         from eval.ablation import run_ablation
 
