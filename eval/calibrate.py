@@ -81,7 +81,9 @@ def at_threshold(rows: list[Recorded], threshold: float) -> dict[str, float | No
 
 
 def sweep(
-    recorded: dict[str, list[Recorded]], max_false_abstention: float = 0.10, grid: tuple[float, float, float] = (0.2, 0.9, 0.01)
+    recorded: dict[str, list[Recorded]],
+    max_false_abstention: float = 0.10,
+    grid: tuple[float, float, float] = (0.2, 0.9, 0.01),
 ) -> dict[str, Any]:
     """Every threshold of ``grid`` on every set, and the chosen one (None when none qualifies)."""
     table = []
@@ -89,11 +91,18 @@ def sweep(
         per_set = {name: at_threshold(rows, float(threshold)) for name, rows in recorded.items()}
         mean_crag = float(np.mean([figures["crag"] for figures in per_set.values()]))
         allowed = all((f["false_abstention"] or 0.0) <= max_false_abstention for f in per_set.values())
-        table.append({"threshold": round(float(threshold), 3), "mean_crag": mean_crag, "allowed": allowed, "sets": per_set})
+        table.append(
+            {"threshold": round(float(threshold), 3), "mean_crag": mean_crag, "allowed": allowed, "sets": per_set}
+        )
     allowed_rows = [row for row in table if row["allowed"]]
     chosen = max(allowed_rows, key=lambda row: row["mean_crag"]) if allowed_rows else None
     unconstrained = max(table, key=lambda row: row["mean_crag"])
-    return {"max_false_abstention": max_false_abstention, "chosen": chosen, "unconstrained": unconstrained, "table": table}
+    return {
+        "max_false_abstention": max_false_abstention,
+        "chosen": chosen,
+        "unconstrained": unconstrained,
+        "table": table,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
@@ -115,7 +124,8 @@ def render(result: dict[str, Any]) -> str:
 
     for row in result["table"][::5]:
         sets = [
-            f"{cell(f['null_abstention'])} / {cell(f['false_abstention'])} / {cell(f['crag'])}" for f in row["sets"].values()
+            f"{cell(f['null_abstention'])} / {cell(f['false_abstention'])} / {cell(f['crag'])}"
+            for f in row["sets"].values()
         ]
         lines.append(f"| {row['threshold']:.2f} | {row['mean_crag']:.3f} | " + " | ".join(sets) + " |")
     return "\n".join(lines) + "\n"

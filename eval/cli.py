@@ -30,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     ablation.add_argument("--subset", help="keep the questions whose meta.SUBSET is true (e.g. text_based)")
     calibrate = commands.add_parser("calibrate", help="choose the abstention threshold on gold sets (issue 5)")
     calibrate.add_argument(
-        "--set", action="append", nargs=4, metavar=("NAME", "ARTICLES", "GOLD", "INDEX"), required=True,
+        "--set",
+        action="append",
+        nargs=4,
+        metavar=("NAME", "ARTICLES", "GOLD", "INDEX"),
+        required=True,
         help="a gold set: name, articles, gold questions, index folder (repeatable)",
     )
     calibrate.add_argument("--subset", action="append", default=[], metavar="NAME=SUBSET", help="e.g. quail=text_based")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from index.embed import DEFAULT_MODEL
 from index.errors import SettingsError
@@ -18,12 +19,22 @@ class IndexSettings:
     ``embedder``: ``"all-MiniLM-L6-v2"`` (packaged, offline), ``"hashing"`` (tests), a
     local path or any sentence-transformers model name. ``chunk_size`` is in characters:
     MiniLM reads 256 word pieces, about 1,000 characters of English news.
+
+    ``store``: where the chunk vectors live: ``"faiss"`` (a file in each generation) or
+    ``"milvus"`` (a collection per generation, ``index/milvus_store.py``). ``milvus_uri``:
+    empty for Milvus Lite inside each generation folder, a ``.db`` path for one Milvus Lite
+    file, or ``http://host:19530`` for a Milvus server (its token comes from the
+    ``NEWSQA_MILVUS_TOKEN`` environment variable, never from the manifest).
+    ``milvus_collection``: the collections' name prefix (one prefix per index on a server).
     """
 
     embedder: str = DEFAULT_MODEL
     chunk_size: int = 800
     chunk_overlap: int = 120
     batch_size: int = 64
+    store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = ""
+    milvus_collection: str = "newsqa_chunks"
 
     def __post_init__(self) -> None:
         if not self.embedder.strip():
@@ -35,6 +46,13 @@ class IndexSettings:
             )
         if self.batch_size < 1:
             raise SettingsError(f"batch_size={self.batch_size}: must be at least 1")
+        if self.store not in ("faiss", "milvus"):
+            raise SettingsError(f"store={self.store!r}: must be 'faiss' or 'milvus'")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):
+            raise SettingsError(
+                f"milvus_collection={self.milvus_collection!r}: "
+                "letters, digits and underscores, not starting with a digit"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,15 +3,19 @@
 Layout: ``ROOT/CURRENT`` names the live generation ``ROOT/gen-NNNNNN/``, which holds
 ``manifest.json``, ``articles.jsonl``, ``chunks.jsonl`` (line i = vector row i),
 ``chunks.faiss``, ``sentences.npy`` (rows: chunk row, start, end), ``sentence_vectors.npy``
-and ``keyword/``. A write builds a new generation in a temporary folder, renames it into
+and ``keyword/``; with ``store = "milvus"`` the chunk vectors live in a Milvus collection
+instead of ``chunks.faiss`` (``index/milvus_store.py``; by default Milvus Lite's folder
+``chunks.milvus.db/`` inside the generation). A write builds a new generation in a temporary folder, renames it into
 place, then replaces ``CURRENT`` atomically: a crash at any moment leaves the previous
 generation live and intact.
 
 Loading trusts nothing on disk: the manifest carries its own checksum and one for every
 file, each file is hashed before any parser (FAISS, NumPy, JSON, bm25s) reads it, and
 the parsed contents are checked against each other (counts, dimensions, every chunk's
-offsets into its article). Any failure is a ``CorruptIndexError`` or
-``IndexMismatchError`` that names the file and says how to rebuild.
+offsets into its article). Milvus's own files are not hashed (Milvus Lite rewrites them
+when it opens them); its collection is checked for its dimension and row count. Any
+failure is a ``CorruptIndexError`` or ``IndexMismatchError`` that names the file and says
+how to rebuild.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -43,6 +47,9 @@ from index.verify import read_manifest_file as _read_manifest_file
 from index.verify import rebuild_hint as _rebuild
 from index.verify import sha256 as _sha256
 from index.verify import verified_bytes as _verified_bytes
+
+if TYPE_CHECKING:
+    from index.milvus_store import MilvusStore
 
 __all__ = ["FORMAT_VERSION", "REQUIRED_FILES", "IndexData", "load_index", "read_manifest", "save_index"]
 MMAP_FROM_BYTES = 64 * 2**20  # a vector file this large is memory-mapped, not read into a bytes object
@@ -71,7 +78,7 @@ class IndexData:
     embedder_name: str
     dim: int
     generation: str = ""
-    store: VectorStore | None = None  # the loaded vector store; None for data built in memory
+    store: VectorStore | None = None  # the loaded vector store (FAISS or Milvus); None for data built in memory
     vector_kind: VectorKind | Literal["auto"] = "auto"  # the store kind to write: by corpus size unless set
 
     def vector_store(self) -> VectorStore:
@@ -88,7 +95,14 @@ class IndexData:
 
 
 def _files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "manifest.json")
+    """The files the manifest holds checksums for (not Milvus Lite's, which Milvus itself rewrites)."""
+    from index.milvus_store import LITE_DIR
+
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and p.name != "manifest.json" and p.relative_to(directory).parts[0] != LITE_DIR
+    )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -186,8 +200,13 @@ def save_index(root: Path, data: IndexData) -> Path:
 
     _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
     _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in data.chunks))
-    vectors = build_store(np.asarray(data.chunk_vectors, dtype=np.float32).reshape(-1, data.dim), data.vector_kind)
-    vector_entry = vectors.save(tmp / "chunks.faiss")
+    if data.settings.get("store") == "milvus":
+        from index.milvus_store import write_collection
+
+        vector_entry = write_collection(tmp, name, data)
+    else:
+        vectors = build_store(np.asarray(data.chunk_vectors, dtype=np.float32).reshape(-1, data.dim), data.vector_kind)
+        vector_entry = vectors.save(tmp / "chunks.faiss")
     np.save(tmp / "sentences.npy", data.sentences.astype(np.int64), allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float16), allow_pickle=False)
     KeywordIndex.build([c.text for c in data.chunks]).save(tmp / "keyword")
@@ -223,10 +242,26 @@ def save_index(root: Path, data: IndexData) -> Path:
 
 
 def _collect_garbage(root: Path, keep: set[str]) -> None:
-    """Remove generations and temporary folders that are neither live nor the previous one."""
+    """Remove generations and temporary folders that are neither live nor the previous one.
+
+    A generation whose vectors live in Milvus has its collection dropped (server) or its
+    Milvus Lite server stopped (folder) first; a drop that fails leaves the folder for the next collection.
+    """
     for path in root.iterdir():
         if path.is_dir() and (path.name.startswith("gen-") or path.name.startswith(".tmp-")) and path.name not in keep:
+            _drop_milvus(path)
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _drop_milvus(generation: Path) -> None:
+    try:
+        entry = json.loads((generation / "manifest.json").read_bytes()).get("vectors")
+    except (OSError, ValueError, AttributeError):
+        return  # no readable manifest: a temporary folder, or vectors in a file
+    if isinstance(entry, dict) and entry.get("kind") == "milvus":
+        from index.milvus_store import drop_generation
+
+        drop_generation(generation, entry)
 
 
 def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
@@ -255,12 +290,19 @@ def _parse(path: Path, root: Path, parse: Any, data: Any) -> Any:
         raise CorruptIndexError(f"{path}: unreadable ({exc}); {_rebuild(root)}") from exc
 
 
-def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> FaissStore:
-    """The chunk vectors, checksum verified: from bytes when small, memory-mapped when large."""
+def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> FaissStore | MilvusStore:
+    """The chunk vectors, checksum verified: from bytes when small, memory-mapped when large; or in Milvus."""
     name = "chunks.faiss"
     entry = manifest.get("vectors", {"kind": "flat"})  # absent in indexes written before the IVF kind
     if not isinstance(entry, dict):
         raise CorruptIndexError(f"{generation / 'manifest.json'}: vectors entry {entry!r}; {_rebuild(root)}")
+    if entry.get("kind") == "milvus":
+        from index.milvus_store import open_collection
+
+        dim = manifest["embedder"]["dim"]
+        manifest_path = generation / "manifest.json"
+        milvus: MilvusStore = _parse(manifest_path, root, lambda e: open_collection(generation, e, dim), entry)
+        return milvus
     path = generation / name
     large = path.exists() and path.stat().st_size >= MMAP_FROM_BYTES
     source: bytes | Path = (

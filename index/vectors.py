@@ -8,12 +8,16 @@ one machine (here), a vector database past one machine (issue 8). Two FAISS kind
   candidates of the probed lists are scored exactly), from ``APPROX_FROM`` vectors on.
   Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
 
+Search filters travel as a boolean mask (what FAISS needs), tagged with the ``RowFilter``
+it stands for (what a database such as Milvus needs, ``index/milvus_store.py``).
+
 Large files are memory-mapped rather than read: the OS page cache holds their bytes
 once, shared by every process that opens the same generation.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -27,6 +31,66 @@ EXACT_FILTER_MAX = 20_000  # a filter allowing at most this many rows is searche
 _BLOCK = 65_536  # rows per block when a whole store is scanned (finiteness check)
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """The chunks a search may return, by their article's metadata (for stores that filter themselves).
+
+    ``sources``: allowed article sources (None: any source; empty: none). ``day_from`` /
+    ``day_to``: inclusive bounds on the publication day as ``date.toordinal()``; a bound
+    excludes articles with no date (stored as day -1).
+    """
+
+    sources: frozenset[str] | None = None
+    day_from: int | None = None
+    day_to: int | None = None
+
+    def __and__(self, other: RowFilter) -> RowFilter:
+        """The rows both filters allow."""
+        sources = other.sources if self.sources is None else self.sources
+        if self.sources is not None and other.sources is not None:
+            sources = self.sources & other.sources
+        bounds_from = [d for d in (self.day_from, other.day_from) if d is not None]
+        bounds_to = [d for d in (self.day_to, other.day_to) if d is not None]
+        return RowFilter(sources, max(bounds_from, default=None), min(bounds_to, default=None))
+
+
+class RowMask(np.ndarray):
+    """A boolean mask over the chunk rows that also carries the ``RowFilter`` it stands for (``where``).
+
+    ``a & b`` and ``a &= b`` intersect the filters along with the masks; any other operation
+    gives a mask with ``where`` None, so a store never gets a filter that disagrees with its mask.
+    """
+
+    where: RowFilter | None = None
+
+    @classmethod
+    def of(cls, mask: np.ndarray, where: RowFilter) -> RowMask:
+        out = np.asarray(mask, dtype=bool).view(cls)
+        out.where = where
+        return out
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.where = None
+
+    def __and__(self, other: Any) -> Any:
+        where = _both(self, other)
+        out = super().__and__(other)
+        if isinstance(out, RowMask):
+            out.where = where
+        return out
+
+    def __iand__(self, other: Any) -> Any:
+        where = _both(self, other)
+        out = super().__iand__(other)
+        out.where = where
+        return out
+
+
+def _both(a: Any, b: Any) -> RowFilter | None:
+    wa, wb = getattr(a, "where", None), getattr(b, "where", None)
+    return wa & wb if wa is not None and wb is not None else None
+
+
 class VectorStore(Protocol):
     """What retrieval, near-duplicate detection and saving need from the chunk vectors."""
 
@@ -35,11 +99,15 @@ class VectorStore(Protocol):
         """Which index holds the vectors (recorded in the manifest)."""
         ...
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, where: RowFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows by inner product with ``query`` (best first) and their scores.
 
-        ``allowed``: a boolean mask over the rows (None: all rows). Fewer than ``k`` rows
-        come back only when fewer are allowed.
+        ``allowed``: a boolean mask over the rows (None: all rows). ``where``: the same rows
+        described by article metadata, for a store that filters by metadata itself (Milvus);
+        a store without metadata (FAISS) uses the mask. Fewer than ``k`` rows come back only
+        when fewer are allowed.
         """
         ...
 
@@ -103,7 +171,9 @@ class FaissStore:
         flat = self.index.reconstruct_batch(wanted.reshape(-1))
         return np.asarray(flat, dtype=np.float32).reshape((*wanted.shape, self.dim))
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, where: RowFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
         n = len(self)
@@ -151,10 +221,21 @@ class _Pinned(np.ndarray):
     owner: Any = None
 
 
+class _Rows(Protocol):
+    """A store whose rows can be read by number."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def vectors(self, rows: Any) -> np.ndarray: ...
+
+
 class StoredRows:
     """Rows of a store read on demand, shaped like the (n, dim) array they stand for."""
 
-    def __init__(self, store: FaissStore) -> None:
+    def __init__(self, store: _Rows) -> None:
         self._store = store
         self.shape = (len(store), store.dim)
         self.dtype = np.dtype(np.float32)

@@ -22,7 +22,8 @@ from index.errors import CorruptIndexError, IndexMismatchError
 from index.records import Article, Chunk
 
 FORMAT_VERSION = 1
-# files every generation has; the manifest must hold a checksum for each
+# files every generation has; the manifest must hold a checksum for each (but chunks.faiss when Milvus
+# holds the vectors: its collection is checked by dimension and row count instead)
 REQUIRED_FILES = (
     "articles.jsonl",
     "chunks.jsonl",
@@ -31,6 +32,16 @@ REQUIRED_FILES = (
     "sentence_vectors.npy",
     "keyword/size.txt",
 )
+
+
+def required_files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The files whose checksums ``manifest`` must hold, given where its vectors live."""
+    vectors = manifest.get("vectors")
+    if isinstance(vectors, dict) and vectors.get("kind") == "milvus":
+        return tuple(f for f in REQUIRED_FILES if f != "chunks.faiss")
+    return REQUIRED_FILES
+
+
 _COUNTS = ("articles", "chunks", "sentences")
 _STREAM_BLOCK = 4 * 2**20
 
@@ -66,7 +77,7 @@ def check_manifest(path: Path, manifest: dict[str, Any], root: Path) -> None:
         problem = f"counts {counts!r} are not {', '.join(_COUNTS)} as whole numbers"
     elif not (isinstance(checksums, dict) and all(isinstance(v, str) for v in checksums.values())):
         problem = "no checksums"
-    elif missing := [f for f in REQUIRED_FILES if f not in checksums]:
+    elif missing := [f for f in required_files(manifest) if f not in checksums]:
         problem = f"no checksum for {', '.join(missing)}"
     elif unsafe := [k for k in checksums if k.startswith("/") or ".." in k.split("/") or k == "manifest.json"]:
         problem = f"checksum entries outside the generation: {', '.join(unsafe)}"
@@ -124,7 +135,10 @@ def check_consistency(generation: Path, counts: dict[str, int], data: dict[str, 
     store = data.get("store")  # checked block by block: the vectors may be a memory map or a row reader
     finite = store.all_finite() if store is not None else bool(np.isfinite(data["chunk_vectors"]).all())
     if data["chunk_vectors"].shape != (n, dim) or not finite:
-        fail("chunks.faiss", f"{data['chunk_vectors'].shape[0]} vectors for {n} chunks, or a vector is not finite")
+        fail(
+            "chunks.faiss" if getattr(store, "kind", "flat") != "milvus" else "manifest.json",
+            f"{data['chunk_vectors'].shape[0]} vectors for {n} chunks, or a vector is not finite",
+        )
     if sentences.shape != (m, 3) or sentences.dtype.kind not in "iu":
         fail("sentences.npy", f"shape {sentences.shape} of {sentences.dtype}, expected ({m}, 3) integers")
     if data["sentence_vectors"].shape != (m, dim) or not np.isfinite(data["sentence_vectors"]).all():

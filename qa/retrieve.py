@@ -16,7 +16,7 @@ import numpy as np
 
 from index.keyword import KeywordIndex
 from index.store import IndexData
-from index.vectors import VectorStore
+from index.vectors import RowFilter, RowMask, VectorStore
 from qa.dates import date_intent
 from qa.records import Filters, Passage
 from qa.settings import QASettings
@@ -51,11 +51,20 @@ class Retriever:
         # publication day as an integer (proleptic ordinal); -1 when unknown
         self._chunk_day = np.array([a.published.toordinal() if a.published else -1 for a in articles], dtype=np.int64)
 
-    def allowed_rows(self, query: Query) -> np.ndarray | None:
-        """Boolean mask of the chunk rows the query may see, or None for all of them."""
+    def allowed_rows(self, query: Query) -> RowMask | None:
+        """Boolean mask of the chunk rows the query may see, or None for all of them.
+
+        The mask carries the filter it stands for (``RowMask.where``): a vector store that
+        filters by metadata itself (Milvus) gets that rather than the mask.
+        """
         f = query.filters
         if f.is_empty():
             return None
+        where = RowFilter(
+            frozenset(f.sources) if f.sources else None,
+            f.published_from.toordinal() if f.published_from is not None else None,
+            f.published_to.toordinal() if f.published_to is not None else None,
+        )
         mask = np.ones(len(self.data.chunks), dtype=bool)
         if f.sources:
             mask &= np.isin(self._chunk_source, list(f.sources))
@@ -64,13 +73,16 @@ class Retriever:
             mask &= known & (self._chunk_day >= f.published_from.toordinal())
         if f.published_to is not None:
             mask &= known & (self._chunk_day <= f.published_to.toordinal())
-        return mask
+        return RowMask.of(mask, where)
 
     def dense(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` chunk rows by cosine similarity, and their scores (the vector store's search)."""
+        """Top ``n`` chunk rows by cosine similarity, and their scores (the vector store's search).
+
+        The store gets the mask and, when the mask carries one, its filter (``RowMask.where``).
+        """
         if not len(self.data.chunks):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        return self._vectors.search(query.vector, n, mask)
+        return self._vectors.search(query.vector, n, mask, getattr(mask, "where", None))
 
     def sparse(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` chunk rows by BM25 score (only rows with a positive score)."""
