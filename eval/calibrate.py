@@ -86,7 +86,7 @@ def sweep(
     grid: tuple[float, float, float] = (0.2, 0.9, 0.01),
 ) -> dict[str, Any]:
     """Every threshold of ``grid`` on every set, and the chosen one (None when none qualifies)."""
-    table = []
+    table: list[dict[str, Any]] = []
     for threshold in np.arange(*grid):
         per_set = {name: at_threshold(rows, float(threshold)) for name, rows in recorded.items()}
         mean_crag = float(np.mean([figures["crag"] for figures in per_set.values()]))

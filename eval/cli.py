@@ -58,12 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         subsets = dict(item.split("=", 1) for item in args.subset)
         sets = [GoldSet(n, Path(a), Path(g), Path(i), subsets.get(n)) for n, a, g, i in args.set]
         try:
-            result = calibrate(sets, args.out, args.max_false_abstention)
+            sweep = calibrate(sets, args.out, args.max_false_abstention)
         except NewsQAError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print((args.out / "calibration.md").read_text(encoding="utf-8"))
-        return 0 if result["chosen"] else 1
+        return 0 if sweep["chosen"] else 1
     if args.command == "ablation":
         from eval.ablation import run_ablation
 
