@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         help="embed in resumable shards with N Ray workers (0: this process, no Ray); builds a new index",
     )
     index.add_argument("--ray-address", help="Ray cluster for --workers, e.g. auto or head:6379 (default: local Ray)")
+    index.add_argument("--store", choices=["faiss", "milvus"], help="where the chunk vectors live (new index only)")
+    index.add_argument(
+        "--milvus-uri",
+        help="for --store milvus: http://host:19530 (token from NEWSQA_MILVUS_TOKEN) or a Milvus Lite .db path "
+        "(default: Milvus Lite inside each index generation)",
+    )
     index.add_argument(
         "--shards", type=Path, help="shard folder for --workers (default: INDEX.shards beside the index)"
     )
@@ -138,6 +144,12 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
 
     if args.embedder:
         index_values = {**index_values, "embedder": args.embedder}
+    if args.store:
+        index_values = {**index_values, "store": args.store}
+    if args.milvus_uri:
+        if index_values.get("store") != "milvus":
+            raise SettingsError("--milvus-uri needs --store milvus")
+        index_values = {**index_values, "milvus_uri": args.milvus_uri}
     settings = override(IndexSettings(), index_values, str(args.config or "settings"))
     fields = FieldMap()
     if args.fields:

@@ -110,3 +110,16 @@ def test_index_in_resumable_shards_without_ray(
     assert "0 shards embedded" in capsys.readouterr().out  # every shard was already done
     assert main(["ask", "What did the agriculture minister call for?", "--index", str(index), "--json"]) == 0
     assert "emergency loans" in json.loads(capsys.readouterr().out)["answer"]
+
+
+def test_index_in_milvus_lite_then_ask(tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pymilvus", reason="pymilvus is not installed (pip install 'newsqa[scale]')")
+    pytest.importorskip("milvus_lite", reason="milvus-lite is not installed (pip install 'newsqa[scale]')")
+    index = tmp_path / "idx"
+    argv = ["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet", "--store", "milvus"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["ask", "How much do the ferry tickets cost?", "--index", str(index), "--json"]) == 0
+    assert "$12" in json.loads(capsys.readouterr().out)["answer"]
+    assert main(["index", str(corpus), "--index", str(tmp_path / "x"), "--milvus-uri", "a.db"]) == 2
+    assert "--milvus-uri needs --store milvus" in capsys.readouterr().err
