@@ -118,6 +118,9 @@ class KeywordIndex:
         0
     """
 
+    # names how text becomes terms; saved in the manifest, so a change is noticed at load
+    TOKENIZER = "bm25s-en_plus/snowball-english/irregular-verbs-1"
+
     def __init__(self, retriever: Any, size: int) -> None:
         self._retriever = retriever
         self.size = size

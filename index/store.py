@@ -27,7 +27,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -219,6 +219,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         "settings": data.settings,
         "counts": {"articles": len(data.articles), "chunks": len(data.chunks), "sentences": len(data.sentences)},
         "vectors": vector_entry,
+        "keyword": {"tokenizer": KeywordIndex.TOKENIZER},
         "checksums": {p.relative_to(tmp).as_posix(): _sha256(p.read_bytes()) for p in _files(tmp)},
     }
     manifest["manifest_checksum"] = _manifest_checksum(manifest)
@@ -374,11 +375,24 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
     raise AssertionError("unreachable")
 
 
-def load_keyword_index(root: Path, generation: str) -> KeywordIndex:
-    """The BM25 index saved with generation ``generation``, its checksums verified first."""
+def load_keyword_index(root: Path, generation: str, texts: Sequence[str] | None = None) -> KeywordIndex:
+    """The BM25 index saved with generation ``generation``, its checksums verified first.
+
+    An index saved by a newsqa whose tokenizer differs (stemming, stop words) would match
+    queries against other terms: given the chunk ``texts``, it is rebuilt in memory (no
+    embedding involved); without them, that is an error.
+    """
     root = Path(root)
     folder = root / generation
     manifest = _read_manifest_file(folder / "manifest.json", root)
+    tokenizer = manifest.get("keyword", {}).get("tokenizer")
+    if tokenizer != KeywordIndex.TOKENIZER:
+        if texts is None:
+            raise IndexMismatchError(
+                f"{folder / 'manifest.json'}: keyword index made by tokenizer {tokenizer!r}, this newsqa uses "
+                f"{KeywordIndex.TOKENIZER!r}; rebuild with: newsqa index --rebuild PATH... --index {root}"
+            )
+        return KeywordIndex.build(texts)
     for name, checksum in manifest["checksums"].items():
         if name.startswith("keyword/"):
             _verified_bytes(folder, name, checksum, root)

@@ -81,7 +81,7 @@ class Assistant:
                 f"{self.index_dir}: index vectors have {data.dim} dimensions, embedder {self.embedder.name!r} "
                 f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
             )
-        keyword = load_keyword_index(self.index_dir, data.generation)
+        keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
         return _State(
             data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings)
         )

@@ -195,3 +195,23 @@ def test_source_and_date_filters_restrict_retrieval(tiny_index: Path, embedder: 
     window = Filters(published_from=date(2026, 3, 1), published_to=date(2026, 3, 31))
     in_march = retriever.retrieve(Query("painting", vector, filters=window), k=10)
     assert {data.articles[p.article_id].published.month for p in in_march} == {3}  # type: ignore[union-attr]
+
+
+def test_keyword_index_of_another_tokenizer_is_rebuilt_or_refused(tiny_index: Path, embedder: HashingEmbedder) -> None:
+    import index.store as store
+    from qa import Assistant
+
+    generation = current_generation(tiny_index)
+    assert generation is not None
+    before = Assistant(tiny_index, embedder).ask("How much do the ferry tickets cost?")
+    path = generation / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["keyword"] = {"tokenizer": "an-older-tokenizer"}
+    manifest["manifest_checksum"] = store._manifest_checksum(manifest)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="an-older-tokenizer"):
+        load_keyword_index(tiny_index, generation.name)
+    after = Assistant(tiny_index, embedder).ask("How much do the ferry tickets cost?")  # rebuilt from the chunks
+    assert after.answer == before.answer and [p.chunk_id for p in after.passages] == [
+        p.chunk_id for p in before.passages
+    ]
