@@ -160,7 +160,7 @@ _QUESTION_WORDS = [
     "is",
     "was",
 ]
-MAX_SPAN_WORDS = 14
+MAX_SPAN_WORDS = 20
 VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 _PAST = re.compile(r"yesterday|last\b", re.I)
@@ -275,7 +275,8 @@ def _after_anchor(sentence: str, question: str, stem: Callable[[str], str]) -> s
         return None
     rest = sentence[last.end() :]
     rest = re.sub(r"^\W*(?:(?:with|for|to|on|about|by|that|at|of|their|his|her|its)\s+)*", "", rest)
-    end = re.search(r"[,;.!?]", rest)
+    # the object ends at a clause mark, or where a purpose clause begins ("... States to discuss")
+    end = re.search(r"[,;.!?]|(?<=\w{3}) (?:to|in order to|so that|after|before|while|when) (?=[a-z])", rest)
     words = (rest[: end.start()] if end else rest).split()[:MAX_SPAN_WORDS]
     while words and words[-1].lower() in _NOT_NAMES:
         words.pop()
