@@ -36,193 +36,29 @@ class TurnLike(Protocol):
 
 
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "so",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "about",
-        "into",
-        "over",
-        "after",
-        "before",
-        "during",
-        "since",
-        "until",
-        "than",
-        "then",
-        "that",
-        "this",
-        "these",
-        "those",
-        "there",
-        "here",
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "when",
-        "where",
-        "why",
-        "how",
-        "did",
-        "do",
-        "does",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "not",
-        "no",
-        "yes",
-        "he",
-        "she",
-        "it",
-        "they",
-        "him",
-        "her",
-        "them",
-        "his",
-        "its",
-        "their",
-        "i",
-        "we",
-        "you",
-        "me",
-        "us",
-        "our",
-        "your",
-        "my",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "also",
-        "yesterday",
-        "today",
-        "tomorrow",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "according",
-        "meanwhile",
-        "however",
-        "earlier",
-        "later",
-        "last",
-        "next",
-        "for",
-        "their",
-        "part",
-    ]
+    """
+    a an the and or but so if of to in on at by for from with about into over after before during
+    since until than then that this these those there here what who whom whose which when where why
+    how did do does is are was were be been being has have had will would can could should may might
+    must shall not no yes he she it they him her them his its their i we you me us our your my mr
+    mrs ms dr also yesterday today tomorrow monday tuesday wednesday thursday friday saturday sunday
+    january february march april june july august september october november december according
+    meanwhile however earlier later last next part
+    """.split()
 )
 _WH = ("what", "who", "whom", "which", "when", "where", "why", "how")
 _AUX = frozenset(
-    [
-        "did",
-        "do",
-        "does",
-        "is",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "must",
-    ]
+    """
+    did do does is are was were has have had will would can could should may might must
+    """.split()
 )
 _ORG_WORDS = frozenset(
-    [
-        "ministry",
-        "council",
-        "league",
-        "states",
-        "nations",
-        "union",
-        "party",
-        "government",
-        "committee",
-        "police",
-        "university",
-        "museum",
-        "company",
-        "bank",
-        "court",
-        "agency",
-        "association",
-        "office",
-        "army",
-        "navy",
-        "parliament",
-        "senate",
-        "congress",
-        "assembly",
-        "commission",
-        "organization",
-        "organisation",
-        "institute",
-        "department",
-        "group",
-        "corporation",
-        "inc",
-        "corp",
-        "ltd",
-        "times",
-        "news",
-    ]
+    """
+    ministry council league states nations union party government committee police university museum
+    company bank court agency association office army navy parliament senate congress assembly
+    commission organization organisation institute department group corporation inc corp ltd times
+    news
+    """.split()
 )
 _ROLES = (
     "prime minister|minister|president|mayor|governor|chancellor|secretary|spokesman|spokeswoman|spokesperson"
@@ -230,27 +66,14 @@ _ROLES = (
 )
 _LOCATIVE = frozenset(["in", "at", "from", "to", "near", "into", "across", "inside", "outside"])
 _MOTION = frozenset(
-    [
-        "go",
-        "goes",
-        "went",
-        "gone",
-        "going",
-        "travel",
-        "travelled",
-        "traveled",
-        "come",
-        "came",
-        "fly",
-        "flew",
-        "return",
-        "returned",
-        "move",
-        "moved",
-    ]
+    """
+    go goes went gone going travel travelled traveled come came fly flew return returned move moved
+    """.split()
 )
 _EXPLETIVE_IT_NEXT = frozenset(
-    ["true", "possible", "likely", "clear", "known", "important", "necessary", "raining", "that"]
+    """
+    true possible likely clear known important necessary raining that
+    """.split()
 )
 _TIME = frozenset(["yesterday", "today", "tomorrow", "last", "this", "next", "during", "on"])
 _MORE = frozenset(["what else", "anything else", "who else", "what more", "tell me more", "more", "else"])

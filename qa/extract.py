@@ -23,89 +23,14 @@ _NAME = re.compile(
     r"(?:[A-Z][\w'’&.-]*|\d+[A-Za-z]+)(?:\s+(?:(?:of|de|del|da|la|le|al|bin|van|von|the|&)\s+)?(?:[A-Z][\w'’&.-]*|[IVX]+\b))*"
 )
 _NOT_NAMES = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "to",
-        "of",
-        "and",
-        "but",
-        "or",
-        "if",
-        "as",
-        "it",
-        "its",
-        "he",
-        "she",
-        "they",
-        "we",
-        "i",
-        "you",
-        "his",
-        "her",
-        "their",
-        "our",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "when",
-        "where",
-        "what",
-        "which",
-        "who",
-        "why",
-        "how",
-        "after",
-        "before",
-        "during",
-        "while",
-        "since",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "president",
-        "sen",
-        "rep",
-        "gov",
-        "gen",
-        "prime",
-        "minister",
-        "officials",
-        "police",
-        "according",
-        "however",
-        "also",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
+    """
+    the a an in on at by for from to of and but or if as it its he she they we i you his her their
+    our this that these those there here when where what which who why how after before during while
+    since mr mrs ms dr president sen rep gov gen prime minister officials police according however
+    also monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december jan feb mar apr jun jul aug sep sept oct
+    nov dec
+    """.split()
 )
 _PLACE_CUE = re.compile(r"\b(in|at|from|to|near|into|across|inside|outside|of)\s+(the\s+)?$", re.I)
 _PERSON_CUE = re.compile(r"^\s*(,\s*)?(said|says|told|added|wrote|announced|who)\b", re.I)
@@ -138,28 +63,9 @@ SPEECH_VERB = re.compile(
 _OBJECT_QUESTION = re.compile(r"^\s*(who|whom|what)\s+(did|does|do|has|have|had|will|would|could|should)\b", re.I)
 _CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|which)\b")
 _WORD = re.compile(r"\w+")
-_QUESTION_WORDS = [
-    "who",
-    "whom",
-    "what",
-    "which",
-    "when",
-    "where",
-    "why",
-    "how",
-    "did",
-    "does",
-    "do",
-    "has",
-    "have",
-    "had",
-    "will",
-    "would",
-    "could",
-    "should",
-    "is",
-    "was",
-]
+_QUESTION_WORDS = (
+    "who whom what which when where why how did does do has have had will would could should is was".split()
+)
 MAX_SPAN_WORDS = 20
 VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
