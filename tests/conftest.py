@@ -8,6 +8,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # Milvus Lite's in-process gRPC logs its shutdown as errors
 
 from collections.abc import Iterator
 from datetime import date
