@@ -163,6 +163,8 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
         return _index_distributed(args, settings, fields, root)
     if args.ray_address or args.shards:
         raise SettingsError("--ray-address and --shards need --workers")
+    if not args.rebuild:
+        _refuse_new_settings_on_existing(root, index_values)
     started = time.perf_counter()
     report = build_index(
         args.paths,
@@ -196,6 +198,20 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
             f"total {elapsed:.1f} s"
         )
     return 0
+
+
+def _refuse_new_settings_on_existing(root: Path, index_values: dict[str, Any]) -> None:
+    """An existing index keeps the settings it was built with: asking for others is an error, not ignored."""
+    from index.store import current_generation, read_manifest
+
+    if current_generation(root) is None or not index_values:
+        return
+    _, manifest = read_manifest(root)
+    built = manifest.get("settings", {})
+    differ = {k: v for k, v in index_values.items() if k in built and built[k] != v}
+    if differ:
+        asked = ", ".join(f"{k}={v!r} (index: {built[k]!r})" for k, v in sorted(differ.items()))
+        raise SettingsError(f"{root} was built with other settings: {asked}; add --rebuild to start a new index")
 
 
 def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields: Any, root: Path) -> int:

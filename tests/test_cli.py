@@ -123,3 +123,14 @@ def test_index_in_milvus_lite_then_ask(tmp_path: Path, corpus: Path, capsys: pyt
     assert "$12" in json.loads(capsys.readouterr().out)["answer"]
     assert main(["index", str(corpus), "--index", str(tmp_path / "x"), "--milvus-uri", "a.db"]) == 2
     assert "--milvus-uri needs --store milvus" in capsys.readouterr().err
+
+
+def test_other_settings_on_an_existing_index_are_refused(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "idx"
+    assert main(["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["index", str(corpus), "--index", str(index), "--embedder", "hashing-64", "--quiet"]) == 2
+    assert "embedder='hashing-64' (index: 'hashing')" in capsys.readouterr().err
+    assert main(["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet"]) == 0
