@@ -152,3 +152,10 @@ def test_example_questions_from_titles() -> None:
                 make_article("y", title="Harbor town opens new ferry line", published=date(2026, 1, 1))]  # fmt: skip
     assert example_questions(articles) == ["What did the harbor town open?", "What did the museum recover?"]
     assert example_questions(articles, limit=1) == ["What did the harbor town open?"]
+
+
+def test_header_counts_articles() -> None:
+    from ui.app import _header
+
+    assert "1 article indexed" in _header(1)
+    assert "6 articles indexed" in _header(6)

@@ -221,20 +221,24 @@ def _ingest_text(text: str, title: str, source: str) -> IngestResult:
     return IngestResult((article,), (IngestLine("pasted article", "accepted", 1),))
 
 
+def _header(count: int) -> str:
+    """The page header, with how many articles the index holds (refreshed after adding some)."""
+    plural = "s" if count != 1 else ""
+    return (
+        '<div class="nq-brand"><span class="nq-logo">❝</span> newsqa <span class="nq-tag">answers quoted from '
+        f'the articles, word for word</span></div><div class="nq-corpus">{count} article{plural} indexed</div>'
+    )
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page for ``assistant`` (not launched; see :func:`launch`)."""
     gr = _gradio()
     handlers = ChatHandlers(assistant)
-    count = len(assistant.data.articles)
     examples = [{"text": q} for q in handlers.examples()]
     with gr.Blocks(title="newsqa: ask the news", analytics_enabled=False, fill_width=True) as demo:
         exchanges = gr.State([])
         with gr.Row(elem_id="nq-header"):
-            plural = "s" if count != 1 else ""
-            gr.HTML(
-                '<div class="nq-brand"><span class="nq-logo">❝</span> newsqa <span class="nq-tag">answers quoted from '
-                f'the articles, word for word</span></div><div class="nq-corpus">{count} article{plural} indexed</div>'
-            )
+            header = gr.HTML(_header(len(assistant.data.articles)))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=480):
                 chatbot = gr.Chatbot(
@@ -305,13 +309,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             title: str,
             source: str,
             progress: Any = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
-        ) -> tuple[str, Any]:
+        ) -> tuple[str, Any, str]:
             progress(0.1, desc="Reading and indexing the articles…")
             html = handlers.add(chosen, text, title, source)
-            return html, gr.update(choices=handlers.sources())
+            return html, gr.update(choices=handlers.sources()), _header(len(assistant.data.articles))
 
         add.click(
-            add_and_refresh, [files, paste_text, paste_title, paste_source], [report, sources],
+            add_and_refresh, [files, paste_text, paste_title, paste_source], [report, sources, header],
             api_visibility="private", concurrency_limit=1, concurrency_id="index-write",
         )  # fmt: skip
         gr.api(handlers.answer_json, api_name="answer")
