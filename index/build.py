@@ -103,10 +103,12 @@ def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
     return tqdm(total=total, unit="chunk", desc="embedding", disable=not enabled, file=sys.stderr, smoothing=0.1)
 
 
-def _embed(
+def embed_articles(
     articles: Sequence[Article], chunker: Chunker, embedder: Embedder, first_row: int, progress: bool
 ) -> tuple[list[Chunk], np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk and embed ``articles``; chunk rows are numbered from ``first_row``."""
+    """Chunk and embed ``articles``: chunks, chunk vectors, sentence rows (chunk row, start, end)
+    and sentence vectors; chunk rows are numbered from ``first_row``. The one path every
+    build takes (``add_articles`` and the sharded Ray path alike)."""
     chunks: list[Chunk] = []
     sentence_rows: list[tuple[int, int, int]] = []
     for article in articles:
@@ -190,7 +192,7 @@ def add_articles(
                 known_hashes[article.content_hash] = article.id
         data = _without(data, replaced)
         embed_started = time.perf_counter()
-        chunks, chunk_vecs, sentences, sentence_vecs = _embed(
+        chunks, chunk_vecs, sentences, sentence_vecs = embed_articles(
             list(fresh.values()),
             Chunker(settings.chunk_size, settings.chunk_overlap),
             embedder,

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from index.build import EMBED_GROUP, BuildReport
-from index.chunk import Chunker, chunk_sentences
+from index.build import BuildReport, embed_articles
+from index.chunk import Chunker
 from index.embed import Embedder, make_embedder
 from index.errors import CorruptIndexError, SettingsError
 from index.records import Article, Chunk
@@ -97,29 +97,17 @@ def _shard_key(articles: Sequence[Article], settings: IndexSettings) -> str:
 
 
 def embed_shard(index: int, articles: Sequence[Article], chunker: Chunker, embedder: Embedder) -> ShardResult:
-    """Chunk and embed one shard exactly as ``add_articles`` does (embedder calls of ``EMBED_GROUP`` chunks)."""
+    """Chunk and embed one shard exactly as ``add_articles`` does (the same ``embed_articles``)."""
     started = time.perf_counter()
-    chunks: list[Chunk] = []
-    rows: list[tuple[int, int, int]] = []
-    for article in articles:
-        new = chunker.chunk(article)
-        located = chunk_sentences(article, zip(range(len(chunks), len(chunks) + len(new)), new, strict=True))
-        rows.extend((s.chunk_row, s.start, s.end) for s in located)
-        chunks.extend(new)
-    sentences = np.array(rows, dtype=np.int64).reshape(-1, 3)
-    chunk_parts: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)]
-    sentence_parts: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)]
-    for begin in range(0, len(chunks), EMBED_GROUP):
-        group = chunks[begin : begin + EMBED_GROUP]
-        spans: list[list[tuple[int, int]]] = [[] for _ in group]
-        for row, start, end in sentences[(sentences[:, 0] >= begin) & (sentences[:, 0] < begin + len(group))]:
-            chunk = group[row - begin]
-            spans[row - begin].append((int(start) - chunk.start, int(end) - chunk.start))
-        cv, sv = embedder.embed_chunks([c.text for c in group], spans)
-        chunk_parts.append(cv)
-        sentence_parts.append(sv)
-    chunk_vectors, sentence_vectors = (np.concatenate(p).astype(np.float32) for p in (chunk_parts, sentence_parts))
-    return ShardResult(index, chunks, chunk_vectors, sentences, sentence_vectors, time.perf_counter() - started)
+    chunks, chunk_vectors, sentences, sentence_vectors = embed_articles(articles, chunker, embedder, 0, progress=False)
+    return ShardResult(
+        index,
+        chunks,
+        chunk_vectors.astype(np.float32),
+        sentences,
+        sentence_vectors.astype(np.float32),
+        time.perf_counter() - started,
+    )
 
 
 def _sha256(path: Path) -> str:
