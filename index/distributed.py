@@ -31,7 +31,7 @@ from index.embed import Embedder, make_embedder
 from index.errors import CorruptIndexError, SettingsError
 from index.records import Article, Chunk
 from index.settings import IndexSettings
-from index.store import IndexData, save_index, write_lock
+from index.store import IndexData, fsync_path, save_index, write_lock
 
 SHARD_FORMAT = 1
 DEFAULT_SHARD_SIZE = 256  # articles per shard: ~1,000-2,000 chunks, a few minutes of one worker
@@ -114,14 +114,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _shard_path(shard_dir: Path, index: int) -> Path:
     return shard_dir / f"shard-{index:06d}"
 
@@ -151,10 +143,10 @@ def write_shard(shard_dir: Path, result: ShardResult, key: str, embedder_name: s
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     for path in [*(tmp / name for name in (*_FILES, "manifest.json")), tmp]:
-        _fsync(path)
+        fsync_path(path)
     shutil.rmtree(final, ignore_errors=True)  # a shard that failed verification, being redone
     os.rename(tmp, final)
-    _fsync(shard_dir)
+    fsync_path(shard_dir)
     return final
 
 

@@ -105,7 +105,8 @@ def _files(directory: Path) -> list[Path]:
     )
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -228,7 +229,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
     for folder in {p.parent for p in _files(tmp)}:
-        _fsync_dir(folder)
+        fsync_path(folder)
 
     final = root / name
     os.rename(tmp, final)
@@ -237,7 +238,7 @@ def save_index(root: Path, data: IndexData) -> Path:
     with pointer_tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, root / "CURRENT")
-    _fsync_dir(root)
+    fsync_path(root)
     _collect_garbage(root, keep={name, live or name})
     return final
 
