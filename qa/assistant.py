@@ -212,10 +212,12 @@ def load_assistant(
     if index_dir is None:
         from qa.sample import ensure_sample_index
 
-        embedder = embedder or make_embedder(DEFAULT_MODEL)
-        index_dir = ensure_sample_index(embedder=embedder)
+        builder = embedder or make_embedder(DEFAULT_MODEL)
+        index_dir = ensure_sample_index(embedder=builder)
+        if embedder is None and read_manifest(Path(index_dir))[1]["embedder"]["name"] == builder.name:
+            embedder = builder  # the model just built the sample: keep it loaded
     root = Path(index_dir)
-    if embedder is None:
+    if embedder is None:  # the one named by the index (a sample built by an older default, too)
         _, manifest = read_manifest(root)
         name = manifest["embedder"]["name"]
         if not isinstance(name, str):

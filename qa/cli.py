@@ -46,7 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="+", type=Path)
     index.add_argument("--index", type=Path, help="index folder (default: the sample index)")
     index.add_argument("--rebuild", action="store_true", help="start a new index instead of adding to it")
-    index.add_argument("--embedder", help="sentence-transformers model name or path (new index only)")
+    index.add_argument(
+        "--embedder",
+        help="sentence-transformers model name or path, MODEL:int8 to run it as int8 ONNX "
+        "(default all-MiniLM-L6-v2:int8; new index only)",
+    )
     index.add_argument("--fields", help="field names of JSON/CSV inputs, e.g. text=body,published=date")
     index.add_argument("--quiet", action="store_true", help="no progress bar, no per-file report")
     index.add_argument("--max-mb", type=float, default=50.0, help="reject files larger than this (MB; default 50)")

@@ -85,10 +85,13 @@ def tiny_index(tmp_path: Path, articles: list[Article], embedder: HashingEmbedde
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep the default sample index of each test session out of the user's home.
+    """Keep the default sample index and the int8 model cache of each test session out of
+    the user's home.
 
-    Session-scoped, so that it is in place before any module-scoped fixture loads the sample.
+    Session-scoped, so that it is in place before any module-scoped fixture loads the sample;
+    the int8 model is then made once per session, as a user's first run makes it.
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSQA_HOME", str(tmp_path_factory.mktemp("newsqa-home")))
+        patch.setenv("NEWSQA_CACHE", str(tmp_path_factory.mktemp("newsqa-cache")))
         yield
