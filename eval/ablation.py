@@ -43,13 +43,15 @@ def steps() -> list[tuple[str, QASettings]]:
     hybrid = replace(first, retrieval="hybrid")
     dates = replace(hybrid, date_weight=final.date_weight)
     dedup = replace(dates, dedup=True)
-    extraction = replace(dedup, short_answers=True)
+    extraction = replace(dedup, short_answers=True, entities=False)
+    entities = replace(extraction, entities=True)
     return [
         ("dense only, sentence answers", first),
         ("+ hybrid (BM25 fused)", hybrid),
         ("+ dates", dates),
         ("+ dedup (syndicated copies)", dedup),
-        ("+ short-answer extraction", extraction),
+        ("+ short-answer extraction (rules)", extraction),
+        ("+ named entities (spaCy) check the names", entities),
         (f"+ abstention at {final.abstain_below}", final),
     ]
 

@@ -196,6 +196,7 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
 
     assistant = Assistant(index_dir, embedder)
     retriever = assistant._state.retriever
+    assistant.warm_up()
     assistant.ask(questions[0])  # warm-up
     per_retrieval: list[float] = []
     per_answer: list[float] = []

@@ -18,6 +18,7 @@ from index.keyword import KeywordIndex
 from index.store import IndexData
 from qa.dates import without_time_words
 from qa.extract import SPEECH_VERB, Evidence, extract
+from qa.ner import EntityTagger
 from qa.qtype import answer_type, has_answer_of_type
 from qa.records import Passage, Quote
 from qa.settings import QASettings
@@ -89,8 +90,11 @@ class Draft:
 class ExtractiveAnswerer:
     """Scores candidate sentences; no model call at query time (vectors are in the index)."""
 
-    def __init__(self, data: IndexData, keyword: KeywordIndex, settings: QASettings) -> None:
+    def __init__(
+        self, data: IndexData, keyword: KeywordIndex, settings: QASettings, tagger: EntityTagger | None = None
+    ) -> None:
         self.data = data
+        self.tagger = tagger
         self.keyword = keyword
         self.settings = settings
         self._row = {c.id: i for i, c in enumerate(data.chunks)}
@@ -177,7 +181,7 @@ class ExtractiveAnswerer:
         short: str | None = None
         if self.settings.short_answers:
             evidence = [Evidence(self._text(c), c.score) for c in candidates[:EVIDENCE_SENTENCES]]
-            short = extract(question, answer_type(question), evidence, self._stem)
+            short = extract(question, answer_type(question), evidence, self._stem, self.tagger)
             if short:
                 # the first quote must be a sentence that says it
                 best = next((c for c in candidates[:EVIDENCE_SENTENCES] if short in self._text(c)), best)

@@ -17,6 +17,7 @@ from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.dates import date_intent
+from qa.ner import shared_tagger
 from qa.records import Answer, Citation, Filters, Passage
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -71,6 +72,7 @@ class Assistant:
         self.embedder = embedder
         self.settings = settings or QASettings()
         self._lock = threading.Lock()
+        self._tagger = shared_tagger() if self.settings.entities else None  # loads on the first name question
         self._state = self._load(data)
 
     def _load(self, data: IndexData | None = None) -> _State:
@@ -83,13 +85,23 @@ class Assistant:
             )
         keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
         return _State(
-            data, keyword, Retriever(data, keyword, self.settings), ExtractiveAnswerer(data, keyword, self.settings)
+            data,
+            keyword,
+            Retriever(data, keyword, self.settings),
+            ExtractiveAnswerer(data, keyword, self.settings, self._tagger),
         )
 
     @property
     def data(self) -> IndexData:
         """The index generation answering now."""
         return self._state.data
+
+    def warm_up(self) -> None:
+        """Load what the first questions would otherwise wait for: the embedding model (loaded
+        with the assistant already) and the named-entity model (on the first "who" question)."""
+        self.embedder.embed_query("warm up")
+        if self._tagger is not None:
+            self._tagger.entities(["Warm up in Paris."])
 
     def reload(self) -> bool:
         """Switch to the index's live generation if it changed; True when it did."""

@@ -3,8 +3,10 @@
 Candidate spans of the kind the question asks for (a name for "who" / "which country",
 a date for "when", a number for "how many", the words said for "what did X call for")
 are collected from the best sentences and voted on, each weighted by its sentence's
-score; a span made only of the question's own words is never an answer. Rules over the
-sentence surface; no model runs at query time.
+score; a span made only of the question's own words is never an answer. Names for
+"who" / "where" / "which" come from spaCy's named-entity model when it is installed
+(qa/ner.py: a person is not a place), else from rules over capitalised words; dates,
+numbers and the words said come from rules over the sentence surface.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.gazetteer import COUNTRIES, US_STATES
+from qa.ner import LABELS, Entity, EntityTagger
 from qa.qtype import AnswerType, category
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
@@ -71,6 +74,9 @@ VOTE_TEMPERATURE = 0.05  # a sentence 0.05 below the best votes with weight 1/e
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 _PAST = re.compile(r"yesterday|last\b", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
+NER_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})  # kinds whose spans NER checks
+MIN_VOTE_WEIGHT = 0.05  # sentences voting with less than this are not tagged (their votes barely count)
+UNTAGGED_WEIGHT = 0.5  # a capitalised span the named-entity model does not see as a name
 
 
 @dataclass(frozen=True)
@@ -189,8 +195,30 @@ def _after_anchor(sentence: str, question: str, stem: Callable[[str], str]) -> s
     return " ".join(words).strip(" ,") if len(words) >= 2 else None
 
 
+def _typed(
+    spans: list[tuple[str, float]], sentence: str, entities: Sequence[Entity] | None, kind: AnswerType
+) -> list[tuple[str, float]]:
+    """Rule spans checked against the named-entity model: a span the model labels as another
+    kind (a person for "where", a nationality for "which") is dropped; a span it does not
+    see as a name at all ("Photos", "Some") counts for less. ``entities`` None: untagged."""
+    if entities is None:
+        return spans
+    out: list[tuple[str, float]] = []
+    for span, bonus in spans:
+        start = sentence.find(span)
+        labels = {label for a, b, label in entities if a < start + len(span) and b > start}
+        if labels and not labels & LABELS[kind]:
+            continue
+        out.append((span, bonus if labels else bonus * UNTAGGED_WEIGHT))
+    return out
+
+
 def extract(
-    question: str, kind: AnswerType, evidence: Sequence[Evidence], stem: Callable[[str], str] = str.lower
+    question: str,
+    kind: AnswerType,
+    evidence: Sequence[Evidence],
+    stem: Callable[[str], str] = str.lower,
+    tagger: EntityTagger | None = None,
 ) -> str | None:
     """The short answer found in ``evidence`` (best sentence first), or None to show the sentence.
 
@@ -213,9 +241,18 @@ def extract(
     votes: dict[str, float] = {}
     surface: dict[str, str] = {}
     top = evidence[0].score
-    for item in evidence:
+    weights = [math.exp((item.score - top) / VOTE_TEMPERATURE) for item in evidence]
+    tagged: dict[int, list[Entity]] | None = None
+    if tagger is not None and kind in NER_KINDS:
+        # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
+        voting = [i for i, weight in enumerate(weights) if weight >= MIN_VOTE_WEIGHT]
+        found = tagger.entities([evidence[i].text for i in voting])
+        tagged = dict(zip(voting, found, strict=True)) if found is not None else None
+    for i, item in enumerate(evidence):
         if kind in ("person", "place", "entity"):
             spans = _name_spans(item.text, asked, kind, common)
+            if tagged is not None:
+                spans = _typed(spans, item.text, tagged.get(i), kind)
             if known is not None:  # "which country": only countries
                 spans = [(span, bonus) for span, bonus in spans if span in known]
         elif kind == "time":
@@ -229,7 +266,7 @@ def extract(
                 noun = unit.group(1).lower().rstrip("s")
                 spans = [(span, bonus + (1.0 if noun in span.lower() else 0.0)) for span, bonus in spans]
         # the best sentence counts most; others confirm, fading fast with their score
-        weight = math.exp((item.score - top) / VOTE_TEMPERATURE)
+        weight = weights[i]
         for order, (span, bonus) in enumerate(spans):
             key = span.lower()
             votes[key] = votes.get(key, 0.0) + weight * bonus * (1.0 - 0.02 * order)

