@@ -15,8 +15,15 @@ damaged one is rebuilt. Answering questions then needs onnxruntime and the token
 and not torch, so ``newsqa ask`` starts in a fraction of the time.
 
 Per-channel scales matter: one scale per weight matrix (the quantizer's default) gave a
-mean cosine of 0.83 here. ``reduce_range`` keeps the products inside what AVX2's int8
-instructions add up without saturating.
+mean cosine of 0.83 to 0.95 here. ``reduce_range`` keeps the products inside what AVX2's
+int8 instructions add up without saturating. For BERT-like models the attention is fused
+first (``_fuse_attention``), another 1.2x.
+
+Dynamic quantization scales activations per batch, so a chunk's vector moves a little
+with the chunks batched with it (cosine above 0.98 to the same chunk embedded alone); the
+same batch always gives the same vectors. An index does not record which build of the
+int8 model made it: after an upgrade of torch or onnxruntime, queries use the new build
+(vectors within a cosine of about 0.99 of the old), until ``newsqa index --rebuild``.
 """
 
 from __future__ import annotations
