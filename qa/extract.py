@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.gazetteer import COUNTRIES, US_STATES
-from qa.ner import LABELS, Entity, EntityTagger
+from qa.ner import LABELS, Entity, EntityTagger, category_labels
 from qa.qtype import AnswerType, category
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
@@ -30,6 +30,8 @@ _NOT_NAMES = frozenset(
     the a an in on at by for from to of and but or if as it its he she they we i you his her their
     our this that these those there here when where what which who why how after before during while
     since mr mrs ms dr president sen rep gov gen prime minister officials police according however
+    mayor governor senator secretary ambassador chancellor coach captain chairman chairwoman director
+    judge spokesman spokeswoman spokesperson lawmaker
     also monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december jan feb mar apr jun jul aug sep sept oct
     nov dec
@@ -76,6 +78,13 @@ _PAST = re.compile(r"yesterday|last\b", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 NER_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})  # kinds whose spans NER checks
 MIN_VOTE_WEIGHT = 0.05  # sentences voting with less than this are not tagged (their votes barely count)
+TITLE_BONUS = 1.5  # a title in quotation marks, for a question about a film, song or book
+_WORK = re.compile(
+    r"\b(?:film|movie|song|album|book|novel|memoir|show|series|play|musical|painting|opera|documentary|title)s?\b", re.I
+)
+_TITLE = re.compile(r"[“\"]([A-Z][^”\"]{0,60}?)[,.]?[”\"]")
+_POSSESSIVE = re.compile(r"['’]s$")
+MERGE_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})  # short forms vote for full names
 UNTAGGED_WEIGHT = 0.5  # a capitalised span the named-entity model does not see as a name
 
 
@@ -113,7 +122,7 @@ def _name_spans(
             words.pop()
         if not words or _plain(words[-1]) in asked:
             continue  # ends with a name from the question: it is the question's own entity
-        span = " ".join(words).rstrip(".,'’")
+        span = _POSSESSIVE.sub("", " ".join(words)).rstrip(".,'’")  # "Perry's death": Perry
         begin = match.start() + dropped_before
         if _DATELINE.match(sentence, begin) or (span.isupper() and max(map(len, words)) > 4):
             continue  # "WASHINGTON —", "FULL STORY": a dateline or a header, not what the sentence says
@@ -150,14 +159,35 @@ def _touches_question(before: str, after: str, asked: set[str]) -> bool:
     return any(w.lower() in asked and w.lower() not in _NOT_NAMES for w in near)
 
 
-def _pattern_spans(pattern: re.Pattern[str], sentence: str, asked: set[str]) -> list[tuple[str, float]]:
+_SMALL_WORDS = frozenset("a an the of in on at to for and or but with from by is are as".split())
+
+
+def _title_spans(sentence: str, asked: set[str]) -> list[tuple[str, float]]:
+    """Titles in quotation marks: up to eight words, every word but the small ones capitalised
+    ("Death of a Salesman"; not a quoted remark such as "We will fight")."""
+    spans = []
+    for match in _TITLE.finditer(sentence):
+        title = match.group(1).strip(" ,.")
+        words = title.split()
+        content = [w for w in words[1:] if w.lower() not in _SMALL_WORDS]
+        if len(words) > 8 or not all(w[0].isupper() or not w[0].isalpha() for w in content):
+            continue
+        if all(_plain(w) in asked for w in _WORD.findall(title)):
+            continue  # the question names it: it is not the answer
+        spans.append((title, TITLE_BONUS))
+    return spans
+
+
+def _pattern_spans(
+    pattern: re.Pattern[str], sentence: str, asked: set[str], group: int = 0, bonus: float = 1.0
+) -> list[tuple[str, float]]:
     spans = []
     for match in pattern.finditer(sentence):
-        span = match.group(0).strip(" ,.")
+        span = match.group(group).strip(" ,.")
         words = [w.lower() for w in _WORD.findall(span)]
         # "How many golds in 1980?": a number the question gives is not its answer
         if words and words[0] not in asked:
-            spans.append((span, 1.0))
+            spans.append((span, bonus))
     return spans
 
 
@@ -196,7 +226,7 @@ def _after_anchor(sentence: str, question: str, stem: Callable[[str], str]) -> s
 
 
 def _typed(
-    spans: list[tuple[str, float]], sentence: str, entities: Sequence[Entity] | None, kind: AnswerType
+    spans: list[tuple[str, float]], sentence: str, entities: Sequence[Entity] | None, allowed: frozenset[str]
 ) -> list[tuple[str, float]]:
     """Rule spans checked against the named-entity model: a span the model labels as another
     kind (a person for "where", a nationality for "which") is dropped; a span it does not
@@ -207,7 +237,7 @@ def _typed(
     for span, bonus in spans:
         start = sentence.find(span)
         labels = {label for a, b, label in entities if a < start + len(span) and b > start}
-        if labels and not labels & LABELS[kind]:
+        if labels and not labels & allowed:
             continue
         out.append((span, bonus if labels else bonus * UNTAGGED_WEIGHT))
     return out
@@ -242,7 +272,10 @@ def extract(
     surface: dict[str, str] = {}
     top = evidence[0].score
     weights = [math.exp((item.score - top) / VOTE_TEMPERATURE) for item in evidence]
+    titled = kind == "entity" and _WORK.search(question) is not None
     tagged: dict[int, list[Entity]] | None = None
+    # "which golfer" wants a PERSON, "which film" a work of art: narrower than the kind's labels
+    allowed = category_labels(question) or LABELS.get(kind, frozenset())
     if tagger is not None and kind in NER_KINDS:
         # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
         voting = [i for i, weight in enumerate(weights) if weight >= MIN_VOTE_WEIGHT]
@@ -251,8 +284,10 @@ def extract(
     for i, item in enumerate(evidence):
         if kind in ("person", "place", "entity"):
             spans = _name_spans(item.text, asked, kind, common)
+            if titled:  # a film, song or book: its title in quotation marks
+                spans += _title_spans(item.text, asked)
             if tagged is not None:
-                spans = _typed(spans, item.text, tagged.get(i), kind)
+                spans = _typed(spans, item.text, tagged.get(i), allowed)
             if known is not None:  # "which country": only countries
                 spans = [(span, bonus) for span, bonus in spans if span in known]
         elif kind == "time":
@@ -273,5 +308,32 @@ def extract(
             surface.setdefault(key, span)
     if not votes:
         return None
+    if kind in MERGE_KINDS:
+        votes = _merge_short_forms(votes)
     best = max(votes, key=lambda k: (votes[k], -len(k)))
     return surface[best]
+
+
+def _merge_short_forms(votes: dict[str, float]) -> dict[str, float]:
+    """A short form votes for the full name it shortens, as news writes a name in full once and
+    then shortly: "McIlroy" for "Rory McIlroy", "Knicks" for "New York Knicks". The votes go to
+    the best-voted longer span that starts or ends with the same words.
+
+    Example:
+        >>> _merge_short_forms({"mcilroy": 2.0, "rory mcilroy": 1.0, "augusta": 1.5})
+        {'mcilroy': 0.0, 'rory mcilroy': 3.0, 'augusta': 1.5}
+    """
+    merged = dict(votes)
+    words = {key: key.split() for key in votes}
+    for short in sorted(votes, key=lambda k: len(words[k])):
+        n = len(words[short])
+        longer = [
+            key
+            for key in votes
+            if len(words[key]) > n and (words[key][-n:] == words[short] or words[key][:n] == words[short])
+        ]
+        if longer:
+            target = max(longer, key=lambda k: merged[k])
+            merged[target] += merged[short]
+            merged[short] = 0.0
+    return merged

@@ -14,6 +14,7 @@ False and the answer step uses its rules over capitalised words instead.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -88,3 +89,49 @@ def shared_tagger(package: str = MODEL_PACKAGE) -> EntityTagger:
         if package not in _SHARED:
             _SHARED[package] = EntityTagger(package)
         return _SHARED[package]
+
+
+_PERSON_NOUNS = (
+    "person man woman actor actress singer star rapper musician artist author writer poet director "
+    "host presenter comedian athlete player golfer footballer quarterback pitcher boxer champion "
+    "coach manager leader politician president senator governor mayor minister official lawmaker "
+    "candidate judge economist scientist billionaire businessman celebrity journalist chef"
+).split()
+_GROUPS: list[tuple[frozenset[str], frozenset[str]]] = [
+    (frozenset(_PERSON_NOUNS), frozenset({"PERSON"})),
+    (
+        frozenset("city town country nation state island region province capital village county".split()),
+        frozenset({"GPE", "LOC"}),
+    ),
+    (
+        frozenset("film movie song album book novel show series play musical painting opera".split()),
+        frozenset({"WORK_OF_ART", "PRODUCT", "ORG", "EVENT"}),
+    ),
+    (
+        frozenset("company firm team club airline party agency university bank network brand league".split()),
+        frozenset({"ORG"}),
+    ),
+]
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s*){1,3})", re.I)
+
+
+def category_labels(question: str) -> frozenset[str] | None:
+    """The entity labels a "which <noun>" question asks for: "Which golfer" a PERSON, "which film"
+    a work of art; None when the noun says nothing about the kind ("which of the following").
+
+    Example:
+        >>> sorted(category_labels("Which golfer won his second Masters?"))
+        ['PERSON']
+        >>> category_labels("Which of the following was named?") is None
+        True
+    """
+    match = _WHICH.search(question)
+    if match is None:
+        return None
+    for word in match.group(1).lower().split():  # the noun is among the next three words
+        word = re.sub(r"['’]s$", "", word)
+        for nouns, labels in _GROUPS:
+            singular = {word, word.removesuffix("s"), word.removesuffix("es"), re.sub(r"ies$", "y", word)}
+            if singular & nouns:
+                return labels
+    return None

@@ -30,7 +30,10 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
         "speech",
     ),
     (
-        re.compile(r"\bwhich\b|\bwhat is the name of\b|\bwhat (company|team|film|movie|song|book|party)\b", re.I),
+        re.compile(
+            r"\bwhich\b|\bwhat (?:is|was) the (?:name|title) of\b|\bwhat (company|team|film|movie|song|book|party)\b",
+            re.I,
+        ),
         "entity",
     ),
 ]

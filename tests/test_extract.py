@@ -56,6 +56,36 @@ def test_later_sentences_vote_for_a_name() -> None:
     assert answer == "France"
 
 
+def test_a_surname_votes_for_the_full_name_it_shortens() -> None:
+    """News names a person in full once, then by surname: the answer is the full name."""
+    evidence = [
+        Evidence("Whitfield said the new ferry would carry 400 passengers a day.", 0.86),
+        Evidence("Mayor Dana Whitfield opened the ferry line to Gull Island on Monday.", 0.85),
+        Evidence("Whitfield thanked the harbor crews.", 0.84),
+        Evidence("The ferry captain, Tomas Brandt, sounded the horn.", 0.84),
+    ]
+    assert extract("Who opened the ferry line?", "person", evidence, _stem) == "Dana Whitfield"
+
+
+def test_a_possessive_is_not_part_of_the_name() -> None:
+    assert _one("Whose plan did the council approve?", "The council approved Whitfield's plan on Tuesday.") == (
+        "Whitfield"
+    )
+
+
+def test_a_film_question_takes_the_title_in_quotation_marks() -> None:
+    """ "Death of a Salesman" is not one capitalised run of words; its quotation marks say where it ends."""
+    answer = _one(
+        "Which play won Best Revival at the Tony Awards?",
+        "“Death of a Salesman” won Best Revival of a Play, director John Doyle said on stage.",
+    )
+    assert answer == "Death of a Salesman"
+    # a quoted remark is not a title
+    assert _one("Which film did the critics praise?", "Critics said “we loved it” about Harbor Lights.") == (
+        "Harbor Lights"
+    )
+
+
 def test_number_with_the_counted_noun_wins() -> None:
     sentence = "The council voted 7 to 2 on Tuesday to build twelve miles of bike lanes."
     assert _one("How many miles of bike lanes will be built?", sentence) == "twelve miles"

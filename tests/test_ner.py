@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.extract import Evidence, extract
-from qa.ner import EntityTagger
+from qa.ner import EntityTagger, category_labels
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,28 @@ def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
     assert done.stdout.split() == ["False", "2.0"]
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("Which golfer won his second Masters?", {"PERSON"}),
+        ("Which pop star got married on Sunday?", {"PERSON"}),
+        ("Which city in Texas is running out of water?", {"GPE", "LOC"}),
+        ("Which countries signed the treaty?", {"GPE", "LOC"}),
+        ("Which tech company cut 4,800 jobs?", {"ORG"}),
+        ("Which of the following was named first?", None),
+        ("Which horse won the Derby?", None),
+    ],
+)
+def test_the_noun_after_which_narrows_the_labels(question: str, labels: set[str] | None) -> None:
+    found = category_labels(question)
+    assert (set(found) if found is not None else None) == labels
+
+
+def test_which_golfer_is_answered_by_a_person_not_a_tournament(tagger: EntityTagger) -> None:
+    evidence = [
+        Evidence("The Masters Tournament ended on Sunday at Augusta National.", 0.80),
+        Evidence("Rory McIlroy won the tournament for a second straight year.", 0.76),
+    ]
+    assert extract("Which golfer won the tournament again?", "entity", evidence, tagger=tagger) == "Rory McIlroy"
