@@ -39,12 +39,15 @@ COLUMNS = [
 def steps() -> list[tuple[str, QASettings]]:
     """The cumulative settings, from the plainest pipeline to the shipped default."""
     final = replace(QASettings(), passages=MIN_PASSAGES)
-    first = replace(final, retrieval="dense", date_weight=0.0, dedup=False, short_answers=False, abstain_below=0.35)
+    first = replace(
+        final, retrieval="dense", date_weight=0.0, dedup=False, short_answers=False, rescore=0, abstain_below=0.35
+    )
     hybrid = replace(first, retrieval="hybrid")
     dates = replace(hybrid, date_weight=final.date_weight)
     dedup = replace(dates, dedup=True)
     extraction = replace(dedup, short_answers=True, entities=False)
     entities = replace(extraction, entities=True)
+    rescore = replace(entities, rescore=final.rescore)
     return [
         ("dense only, sentence answers", first),
         ("+ hybrid (BM25 fused)", hybrid),
@@ -52,6 +55,7 @@ def steps() -> list[tuple[str, QASettings]]:
         ("+ dedup (syndicated copies)", dedup),
         ("+ short-answer extraction (rules)", extraction),
         ("+ named entities (spaCy) check the names", entities),
+        (f"+ best {final.rescore} sentences embedded alone", rescore),
         (f"+ abstention at {final.abstain_below}", final),
     ]
 

@@ -10,7 +10,8 @@ appear in no article, the draft abstains.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +37,7 @@ TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place fo
 SPEAKER_BONUS = 0.08  # "what did X say": X (named in the sentence) is speaking or quoted
 EVIDENCE_SENTENCES = 30  # sentences the short answer is voted from (weighted by score)
 QUOTE_RATIO = 0.85  # a further quote scores at least this share of the best sentence
+RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 
 
@@ -91,10 +93,16 @@ class ExtractiveAnswerer:
     """Scores candidate sentences; no model call at query time (vectors are in the index)."""
 
     def __init__(
-        self, data: IndexData, keyword: KeywordIndex, settings: QASettings, tagger: EntityTagger | None = None
+        self,
+        data: IndexData,
+        keyword: KeywordIndex,
+        settings: QASettings,
+        tagger: EntityTagger | None = None,
+        embed: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         self.data = data
         self.tagger = tagger
+        self.embed = embed  # the query embedder, for re-embedding the best sentences (settings.rescore)
         self.keyword = keyword
         self.settings = settings
         self._row = {c.id: i for i, c in enumerate(data.chunks)}
@@ -149,7 +157,28 @@ class ExtractiveAnswerer:
                     )
                 )
         found.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
-        return found
+        return self._rescore(found, vector)
+
+    def _rescore(self, found: list[Candidate], vector: np.ndarray) -> list[Candidate]:
+        """The best ``settings.rescore`` sentences, embedded alone, like the question.
+
+        A sentence vector pooled from its chunk's tokens (stored at index time) carries its
+        neighbours' context; the sentence embedded on its own matches the question more
+        sharply. Measured on both dev sets (docs/eval/ablation): more questions have the
+        answer in their first sentences, at ~10 ms a sentence on one core.
+        """
+        k = min(self.settings.rescore, len(found))
+        if self.embed is None or k == 0:
+            return found
+        top = [
+            replace(
+                c, score=c.score + DENSE_WEIGHT * RESCORE_WEIGHT * (float(self.embed(self._text(c)) @ vector) - c.dense)
+            )
+            for c in found[:k]
+        ]
+        rescored = top + found[k:]
+        rescored.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
+        return rescored
 
     def missing_terms(self, question: str) -> tuple[str, ...]:
         """Question words (as typed) that no indexed chunk contains, for the abstention message."""

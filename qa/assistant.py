@@ -88,7 +88,7 @@ class Assistant:
             data,
             keyword,
             Retriever(data, keyword, self.settings),
-            ExtractiveAnswerer(data, keyword, self.settings, self._tagger),
+            ExtractiveAnswerer(data, keyword, self.settings, self._tagger, self.embedder.embed_query),
         )
 
     @property

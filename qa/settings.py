@@ -21,7 +21,8 @@ class QASettings:
     the question names: "this week", "in March") lifts a passage, 0 to ignore dates;
     ``dedup``: fold syndicated copies of a passage into one; ``entities``: find the names
     that answer "who" / "where" / "which" with spaCy's named-entity model (qa/ner.py) rather
-    than by capital letters; ``abstain_below``: the answer
+    than by capital letters; ``rescore``: how many of the best sentences are embedded again,
+    alone, at question time (0: only the vectors stored in the index); ``abstain_below``: the answer
     score under which the assistant says the articles
     don't say (chosen on the dev sets, see docs/eval).
     """
@@ -38,11 +39,14 @@ class QASettings:
     max_quotes: int = 3
     short_answers: bool = True
     entities: bool = True
+    rescore: int = 10
     abstain_below: float = 0.46
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):
             raise SettingsError(f"retrieval={self.retrieval!r}: choose hybrid, dense or keyword")
+        if self.rescore < 0:
+            raise SettingsError(f"rescore={self.rescore}: must be 0 or more")
         for name in ("passages", "candidates", "answer_passages", "max_quotes", "rrf_k"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be at least 1")

@@ -124,3 +124,33 @@ def test_reload_picks_up_new_articles_and_answers_stay_consistent_meanwhile(
     assert assistant.data.generation == load_index(tiny_index).generation == "gen-000002"
     assert "four miles" in assistant.ask("How high did the volcano ash go?").answer
     assert assistant.reload() is False
+
+
+def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assistant) -> None:
+    """``rescore`` re-embeds the first sentences alone; one that matches the question better
+    alone than pooled from its chunk moves up. Without rescoring, the order is the pooled one."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from qa.answer import ExtractiveAnswerer
+    from qa.retrieve import Query
+
+    state = assistant._state
+    question = "Who called for emergency loans?"
+    vector = assistant.embedder.embed_query(question)
+    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 5)
+    plain = ExtractiveAnswerer(state.data, state.keyword, replace(assistant.settings, rescore=0)).candidates(
+        question, vector, passages
+    )
+    assert len(plain) >= 2
+    second = state.answerer._text(plain[1])
+
+    def embed(text: str) -> np.ndarray:  # the second sentence matches the question exactly, alone
+        return vector if text == second else -vector
+
+    rescored = ExtractiveAnswerer(
+        state.data, state.keyword, replace(assistant.settings, rescore=2), embed=embed
+    ).candidates(question, vector, passages)
+    assert state.answerer._text(rescored[0]) == second
+    assert {(c.article_id, c.start) for c in rescored} == {(c.article_id, c.start) for c in plain}
