@@ -2,9 +2,10 @@
 
 Extractive: every candidate sentence of the top passages is scored against the question
 with its stored sentence vector (computed at index time) and the share of the question's
-keyword weight (BM25 idf) it contains. The best sentences become the quotes; the best one
-is the answer. When the best score is too low, or the question's most telling words
-appear in no article, the draft abstains.
+keyword weight (BM25 idf) it contains; the best ``settings.rescore`` sentences are then
+embedded again, each alone, and re-ranked. The best sentences become the quotes; the best
+one (or a short answer cut from the best ones) is the answer. When the best score is too
+low, or the question's most telling words appear in no article, the draft abstains.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class Draft:
 
 
 class ExtractiveAnswerer:
-    """Scores candidate sentences; no model call at query time (vectors are in the index)."""
+    """Scores candidate sentences with the vectors stored in the index; ``embed`` (the query
+    embedder) re-embeds the best few, and ``tagger`` checks the names of short answers."""
 
     def __init__(
         self,

@@ -178,16 +178,14 @@ def _title_spans(sentence: str, asked: set[str]) -> list[tuple[str, float]]:
     return spans
 
 
-def _pattern_spans(
-    pattern: re.Pattern[str], sentence: str, asked: set[str], group: int = 0, bonus: float = 1.0
-) -> list[tuple[str, float]]:
+def _pattern_spans(pattern: re.Pattern[str], sentence: str, asked: set[str]) -> list[tuple[str, float]]:
     spans = []
     for match in pattern.finditer(sentence):
-        span = match.group(group).strip(" ,.")
+        span = match.group(0).strip(" ,.")
         words = [w.lower() for w in _WORD.findall(span)]
         # "How many golds in 1980?": a number the question gives is not its answer
         if words and words[0] not in asked:
-            spans.append((span, bonus))
+            spans.append((span, 1.0))
     return spans
 
 
