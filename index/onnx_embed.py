@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embed import PACKAGED_MODEL, Spans, _normalise, packaged_model_path
+from index.embed import PACKAGED_MODEL, Spans, _normalise, model_location, pool_spans
 from index.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -73,15 +73,10 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def _model_location(model: str) -> str:
-    location = packaged_model_path() if model == PACKAGED_MODEL else model
-    return str(Path(location).resolve()) if Path(location).exists() else location
-
-
 def _cache_key(model: str) -> str:
     """Names the cache entry: the model (its files' sizes and times, for a local one) and the
     versions of what makes and runs the int8 model."""
-    location = _model_location(model)
+    location = model_location(model)
     files: list[tuple[str, int, int]] = []
     if Path(location).is_dir():
         for path in sorted(Path(location).rglob("*")):
@@ -145,7 +140,7 @@ def export_int8(model: str, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
-    location = _model_location(model)
+    location = model_location(model)
     try:
         # eager attention exports as plain MatMul/Softmax, which onnxruntime fuses below
         st = SentenceTransformer(location, device="cpu", model_kwargs={"attn_implementation": "eager"})
@@ -333,10 +328,7 @@ class OnnxInt8Embedder:
         span_rows: list[np.ndarray] = []
         for i, tokens in enumerate(hidden):
             offsets = np.asarray(encoded[i].offsets).reshape(-1, 2)
-            real = np.asarray(encoded[i].special_tokens_mask) == 0
-            for a, b in spans[i]:
-                inside = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
-                # a sentence past the model's token limit falls back to the chunk vector
-                span_rows.append(tokens[inside].mean(axis=0) if inside.any() else chunk_vecs[i])
+            special = np.asarray(encoded[i].special_tokens_mask)
+            span_rows.extend(pool_spans(tokens, offsets, special, spans[i], chunk_vecs[i]))
         span_vecs = _normalise(np.stack(span_rows)) if span_rows else np.zeros((0, dim), np.float32)
         return _normalise(chunk_vecs), span_vecs

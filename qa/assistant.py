@@ -221,18 +221,18 @@ def load_assistant(
     """
     from index.store import read_manifest
 
+    builder: Embedder | None = None
     if index_dir is None:
         from qa.sample import ensure_sample_index
 
         builder = embedder or make_embedder(DEFAULT_MODEL)
         index_dir = ensure_sample_index(embedder=builder)
-        if embedder is None and read_manifest(Path(index_dir))[1]["embedder"]["name"] == builder.name:
-            embedder = builder  # the model just built the sample: keep it loaded
     root = Path(index_dir)
     if embedder is None:  # the one named by the index (a sample built by an older default, too)
         _, manifest = read_manifest(root)
         name = manifest["embedder"]["name"]
         if not isinstance(name, str):
             raise SettingsError(f"{root}: the manifest names no embedder")
-        embedder = make_embedder(name)
+        # the model that just built the sample stays loaded
+        embedder = builder if builder is not None and builder.name == name else make_embedder(name)
     return Assistant(root, embedder, settings)

@@ -76,7 +76,8 @@ VOTE_TEMPERATURE = 0.12  # a sentence 0.12 below the best votes with weight 1/e 
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 _PAST = re.compile(r"yesterday|last\b", re.I)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
-NER_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})  # kinds whose spans NER checks
+# kinds answered by a name: NER checks their spans, and their short forms vote for full names
+NAME_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})
 MIN_VOTE_WEIGHT = 0.05  # sentences voting with less than this are not tagged (their votes barely count)
 TITLE_BONUS = 1.5  # a title in quotation marks, for a question about a film, song or book
 _WORK = re.compile(
@@ -84,7 +85,6 @@ _WORK = re.compile(
 )
 _TITLE = re.compile(r"[“\"]([A-Z][^”\"]{0,60}?)[,.]?[”\"]")
 _POSSESSIVE = re.compile(r"['’]s$")
-MERGE_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})  # short forms vote for full names
 UNTAGGED_WEIGHT = 0.5  # a capitalised span the named-entity model does not see as a name
 
 
@@ -274,13 +274,13 @@ def extract(
     tagged: dict[int, list[Entity]] | None = None
     # "which golfer" wants a PERSON, "which film" a work of art: narrower than the kind's labels
     allowed = category_labels(question) or LABELS.get(kind, frozenset())
-    if tagger is not None and kind in NER_KINDS:
+    if tagger is not None and kind in NAME_KINDS:
         # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
         voting = [i for i, weight in enumerate(weights) if weight >= MIN_VOTE_WEIGHT]
         found = tagger.entities([evidence[i].text for i in voting])
         tagged = dict(zip(voting, found, strict=True)) if found is not None else None
     for i, item in enumerate(evidence):
-        if kind in ("person", "place", "entity"):
+        if kind in NAME_KINDS:
             spans = _name_spans(item.text, asked, kind, common)
             if titled:  # a film, song or book: its title in quotation marks
                 spans += _title_spans(item.text, asked)
@@ -306,7 +306,7 @@ def extract(
             surface.setdefault(key, span)
     if not votes:
         return None
-    if kind in MERGE_KINDS:
+    if kind in NAME_KINDS:
         votes = _merge_short_forms(votes)
     best = max(votes, key=lambda k: (votes[k], -len(k)))
     return surface[best]
