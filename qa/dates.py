@@ -18,7 +18,7 @@ del _MONTHS["may"]  # "may" is mostly the verb; "in May" is handled by the month
 
 _MONTH_WORDS = "|".join(sorted({*_MONTHS, "may"}, key=len, reverse=True))
 _IN_MONTH = re.compile(
-    rf"\b(?:in|during|since|from|of|on|early|late|mid-?)\s+({_MONTH_WORDS})\.?(?:\s+(\d{{4}}))?\b", re.I
+    rf"\b(?:in|during|since|from|starting|of|on|early|late|mid-?)\s+({_MONTH_WORDS})\.?(?:\s+(\d{{4}}))?\b", re.I
 )
 _MONTH_YEAR = re.compile(rf"\b({_MONTH_WORDS})\.?\s+(\d{{4}})\b", re.I)
 _YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d\d)\b", re.I)
@@ -26,9 +26,13 @@ _RECENT = re.compile(
     r"\b(latest|recent(ly)?|newest|current(ly)?|now|so far|this (season|weekend)|new|just|upcoming)\b", re.I
 )
 
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")  # a quoted title ("the “Today” show") names something; it is no date
+_FUTURE = re.compile(r"\b(will|shall|next|upcoming|coming|(?:set|due|scheduled|expected|planning) to)\b", re.I)
+
 _RELATIVE: list[tuple[re.Pattern[str], int, int]] = [
     # pattern, days back for the window's start, days back for its end
-    (re.compile(r"\b(today|tonight|this morning|this afternoon)\b", re.I), 1, 0),
+    # "today" in lower case, or first word: a capital "Today" inside a question names a show or a paper
+    (re.compile(r"^\s*(?i:today|tonight)\b|\b(?:today|tonight)\b|\b(?i:this (?:morning|afternoon))\b"), 1, 0),
     (re.compile(r"\byesterday\b", re.I), 2, 0),
     (re.compile(r"\b(this|past) week(end)?\b|\bin recent days\b|\bthe past (few|several) days\b", re.I), 7, 0),
     (re.compile(r"\blast week(end)?\b", re.I), 14, 5),
@@ -74,6 +78,7 @@ def date_intent(question: str, today: date | None) -> DateIntent:
     """
     if today is None:
         return DateIntent()
+    question = _QUOTED.sub(" ", question)
     for pattern, back_start, back_end in _RELATIVE:
         if pattern.search(question):
             return DateIntent(today - timedelta(days=back_start), today - timedelta(days=back_end), recent=True)
@@ -81,6 +86,9 @@ def date_intent(question: str, today: date | None) -> DateIntent:
     if match:
         month = _MONTHS.get(match.group(1).lower().rstrip("."), 5)
         year = int(match.group(2)) if match.group(2) else None
+        plan = _FUTURE.search(question) or match.group(0).lower().startswith(("from", "starting"))
+        if year is None and month > today.month and plan:
+            return DateIntent(recent=True)  # "will attend from September": a plan, reported recently
         start, end = _month_window(month, year, today)
         return DateIntent(start, end)
     if re.search(r"\bthis year\b", question, re.I):

@@ -34,6 +34,31 @@ def test_time_words_become_windows(question: str, start: date, end: date) -> Non
     assert (intent.start, intent.end) == (start, end)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Savannah Guthrie, the “Today” anchor, flew where?",  # a show's name, quoted
+        "Who hosts the Today programme?",  # capitalised inside the question: a name
+        'Which paper printed "Tonight at Nine"?',
+    ],
+)
+def test_time_words_in_names_are_no_dates(question: str) -> None:
+    assert not date_intent(question, TODAY).has_window
+
+
+def test_today_as_the_first_word_is_a_date() -> None:
+    assert date_intent("Today, who resigned?", TODAY) == DateIntent(date(2026, 1, 7), TODAY, recent=True)
+
+
+def test_a_month_ahead_in_a_plan_is_not_last_years_month() -> None:
+    june = date(2026, 6, 19)
+    # "from September", said in June, is the coming September: the plan was reported recently
+    assert date_intent("Which school will Prince George attend from September?", june) == DateIntent(recent=True)
+    # a month ahead without such words is still the last one that passed
+    assert date_intent("Who won the vote in September?", june).start == date(2025, 9, 1)
+    assert date_intent("Which club was relegated from the league in September?", june).start == date(2025, 9, 1)
+
+
 def test_no_time_words_no_window_and_no_today_no_intent() -> None:
     assert date_intent("Who may lead the party?", TODAY) == DateIntent()
     assert date_intent("What is the latest on the strike?", TODAY) == DateIntent(recent=True)
