@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ LABELS: dict[AnswerType, frozenset[str]] = {
     "entity": frozenset({"ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "PERSON", "GPE", "LOC", "FAC"}),
 }  # dates and numbers come from rules (qa/extract.py): tagging them did not help on the dev sets
 
+REMEMBERED = 4096  # sentences whose entities are kept (a few questions' worth)
 Entity = tuple[int, int, str]  # start, end (characters into the sentence), label
 
 
@@ -42,6 +44,7 @@ class EntityTagger:
         self._nlp: Any = None
         self._missing = False
         self._lock = threading.Lock()
+        self._seen: OrderedDict[str, list[Entity]] = OrderedDict()  # text -> entities, oldest first
 
     def _load(self) -> Any:
         if self._nlp is None and not self._missing:
@@ -69,12 +72,25 @@ class EntityTagger:
             return self._load() is not None
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]] | None:
-        """The entities of each text, or None when the model is not installed."""
+        """The entities of each text, or None when the model is not installed.
+
+        Recent texts are remembered: the answer step checks a question's best sentences, then
+        cuts the short answer from the same sentences.
+        """
         with self._lock:
             nlp = self._load()
             if nlp is None:
                 return None
-            return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(list(texts))]
+            new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+            for text, doc in zip(new, nlp.pipe(new), strict=True):
+                self._seen[text] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            found = []
+            for text in texts:
+                self._seen.move_to_end(text)
+                found.append(self._seen[text])
+            while len(self._seen) > REMEMBERED:
+                self._seen.popitem(last=False)
+            return found
 
 
 _SHARED: dict[str, EntityTagger] = {}

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from index.build import add_articles
+from index.embed import HashingEmbedder
+from index.records import make_article
+from index.settings import IndexSettings
+from qa import Assistant, Filters, QASettings
+from qa.answer import ENTITY_BONUS, ExtractiveAnswerer
 from qa.extract import Evidence, extract
 from qa.ner import EntityTagger, category_labels
+from qa.retrieve import Query
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +99,48 @@ def test_which_golfer_is_answered_by_a_person_not_a_tournament(tagger: EntityTag
         Evidence("Rory McIlroy won the tournament for a second straight year.", 0.76),
     ]
     assert extract("Which golfer won the tournament again?", "entity", evidence, tagger=tagger) == "Rory McIlroy"
+
+
+def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_path: Path) -> None:
+    """ "Which pop star ...": a best sentence that names a PERSON (other than the question's own
+    names) gains ``ENTITY_BONUS``; one with no person, or only the question's, gains nothing."""
+    embedder = HashingEmbedder(dim=128)
+    article = make_article(
+        "Photos published on Sunday show the happy couple leaving the Old Town Hall in their wedding finery. "
+        "Singer Dua Lipa and the actor Callum Turner married there in a small ceremony. "
+        "Callum Turner wore a dark suit.",
+        title="A wedding in London",
+        source="Test Wire",
+    )
+    root = tmp_path / "index"
+    add_articles(root, [article], IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
+    state = Assistant(root, embedder)._state
+    question = "Which pop star married Callum Turner at the Old Town Hall?"
+    vector = embedder.embed_query(question)
+    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+    settings = QASettings(rescore=0)
+    plain = ExtractiveAnswerer(state.data, state.keyword, settings).candidates(question, vector, passages)
+    typed = ExtractiveAnswerer(state.data, state.keyword, settings, tagger=tagger).candidates(
+        question, vector, passages
+    )
+    gain = {
+        state.answerer._text(c): round(c.score - p.score, 6)
+        for c in typed
+        for p in plain
+        if (c.article_id, c.start) == (p.article_id, p.start)
+    }
+    assert gain == {
+        "Photos published on Sunday show the happy couple leaving the Old Town Hall in their wedding finery.": 0,
+        "Singer Dua Lipa and the actor Callum Turner married there in a small ceremony.": ENTITY_BONUS,
+        "Callum Turner wore a dark suit.": 0,
+    }
+
+
+def test_tagged_sentences_are_remembered_up_to_a_bound(tagger: EntityTagger, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["Angela Merkel spoke in Berlin.", "Nothing here.", "Angela Merkel spoke in Berlin."]
+    first = tagger.entities(texts)
+    assert first is not None and first[0] == first[2] and first[1] == []
+    monkeypatch.setattr("qa.ner.REMEMBERED", 2)
+    again = tagger.entities(["Emmanuel Macron visited Paris.", *texts])
+    assert again is not None and again[1:] == first
+    assert len(tagger._seen) == 2
