@@ -116,11 +116,11 @@ def _name_spans(
         words = match.group(0).split()
         dropped_before = 0
         # names and titles from the question frame the answer ("Foreign Minister [Sergey Lavrov]")
-        while words and (words[0].lower().strip(".") in _NOT_NAMES or _plain(words[0]) in asked):
+        while words and (words[0].lower().strip(".") in _NOT_NAMES or _is_asked(words[0], asked)):
             dropped_before += len(words.pop(0)) + 1
         while words and words[-1].lower().strip(".") in _NOT_NAMES:
             words.pop()
-        if not words or _plain(words[-1]) in asked:
+        if not words or _is_asked(words[-1], asked):
             continue  # ends with a name from the question: it is the question's own entity
         span = _POSSESSIVE.sub("", " ".join(words)).rstrip(".,'’")  # "Perry's death": Perry
         begin = match.start() + dropped_before
@@ -151,6 +151,12 @@ _DATELINE = re.compile(r"[A-Z][A-Z .]+\s+[—–-]")
 
 def _plain(word: str) -> str:
     return re.sub(r"['’]s$", "", word.lower().strip(".,"))
+
+
+def _is_asked(word: str, asked: set[str]) -> bool:
+    """The question has this word; a hyphenated one ("Mountbatten-Windsor") counts by its parts."""
+    parts = _WORD.findall(_plain(word))
+    return _plain(word) in asked or (bool(parts) and all(part in asked for part in parts))
 
 
 def _touches_question(before: str, after: str, asked: set[str]) -> bool:

@@ -114,19 +114,22 @@ _PERSON_NOUNS = (
 _GROUPS: list[tuple[frozenset[str], frozenset[str]]] = [
     (frozenset(_PERSON_NOUNS), frozenset({"PERSON"})),
     (
-        frozenset("city town country nation state island region province capital village county".split()),
-        frozenset({"GPE", "LOC"}),
+        frozenset("city town country nation state province capital village county".split()),
+        frozenset({"GPE"}),  # a city is not a river ("LOC") or a building ("FAC")
     ),
+    (frozenset("island region area territory".split()), frozenset({"GPE", "LOC"})),
+    (frozenset("school college university hospital museum".split()), frozenset({"ORG", "FAC"})),
     (
         frozenset("film movie song album book novel show series play musical painting opera".split()),
         frozenset({"WORK_OF_ART", "PRODUCT", "ORG", "EVENT"}),
     ),
     (
-        frozenset("company firm team club airline party agency university bank network brand league".split()),
+        frozenset("company firm team club airline party agency bank network brand league".split()),
         frozenset({"ORG"}),
     ),
 ]
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s*){1,3})", re.I)
+_NAME_OF = re.compile(r"\b(?:title|name) of\s+((?:[\w'’-]+\s*){1,6})", re.I)  # "the title of JD Vance's new book"
 
 
 def category_labels(question: str) -> frozenset[str] | None:
@@ -138,11 +141,16 @@ def category_labels(question: str) -> frozenset[str] | None:
         ['PERSON']
         >>> category_labels("Which of the following was named?") is None
         True
+        >>> sorted(category_labels("What is the title of the senator's new book?"))
+        ['EVENT', 'ORG', 'PRODUCT', 'WORK_OF_ART']
     """
-    match = _WHICH.search(question)
-    if match is None:
-        return None
-    for word in match.group(1).lower().split():  # the noun is among the next three words
+    which, name_of = _WHICH.search(question), _NAME_OF.search(question)
+    words = which.group(1).lower().split() if which else []  # "which country's leader": a country
+    if name_of:
+        phrase = name_of.group(1).lower().split()
+        owners = [i for i, w in enumerate(phrase) if re.search(r"['’]s$", w)]
+        words += phrase[owners[-1] + 1 :] if owners else phrase  # "JD Vance's new book": the book
+    for word in words:  # the noun is among the next few words
         word = re.sub(r"['’]s$", "", word)
         for nouns, labels in _GROUPS:
             singular = {word, word.removesuffix("s"), word.removesuffix("es"), re.sub(r"ies$", "y", word)}

@@ -81,8 +81,12 @@ def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
     [
         ("Which golfer won his second Masters?", {"PERSON"}),
         ("Which pop star got married on Sunday?", {"PERSON"}),
-        ("Which city in Texas is running out of water?", {"GPE", "LOC"}),
-        ("Which countries signed the treaty?", {"GPE", "LOC"}),
+        ("Which city in Texas is running out of water?", {"GPE"}),  # not the river it lies on
+        ("Which countries signed the treaty?", {"GPE"}),
+        ("Which country's leader resigned?", {"GPE"}),
+        ("The ship will dock at which Canary Island?", {"GPE", "LOC"}),
+        ("Prince George will attend which school?", {"ORG", "FAC"}),
+        ("What is the title of Vice President JD Vance's new book?", {"WORK_OF_ART", "PRODUCT", "ORG", "EVENT"}),
         ("Which tech company cut 4,800 jobs?", {"ORG"}),
         ("Which of the following was named first?", None),
         ("Which horse won the Derby?", None),
