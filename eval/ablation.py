@@ -3,8 +3,9 @@
 Each row is the real assistant with one more part switched on, on the same index and
 questions: dense retrieval alone with whole-sentence answers, then + BM25 fusion
 (hybrid), + the date prior, + folding of syndicated copies, + short-answer extraction,
-+ the abstention threshold chosen on the dev sets. Writes ``ablation.md`` and
-``ablation.json`` (figures only: no question or article text).
++ the named-entity check of its names, + re-embedded sentences, + the check of the best
+sentences for a name of the kind asked, + the abstention threshold chosen on the dev
+sets. Writes ``ablation.md`` and ``ablation.json`` (figures only: no question or article text).
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ def steps() -> list[tuple[str, QASettings]]:
     """The cumulative settings, from the plainest pipeline to the shipped default."""
     final = replace(QASettings(), passages=MIN_PASSAGES)
     first = replace(
-        final, retrieval="dense", date_weight=0.0, dedup=False, short_answers=False, rescore=0, abstain_below=0.35
+        final,
+        retrieval="dense",
+        date_weight=0.0,
+        dedup=False,
+        short_answers=False,
+        rescore=0,
+        typed=0,
+        abstain_below=0.35,
     )
     hybrid = replace(first, retrieval="hybrid")
     dates = replace(hybrid, date_weight=final.date_weight)
@@ -48,6 +56,7 @@ def steps() -> list[tuple[str, QASettings]]:
     extraction = replace(dedup, short_answers=True, entities=False)
     entities = replace(extraction, entities=True)
     rescore = replace(entities, rescore=final.rescore)
+    typed = replace(rescore, typed=final.typed)
     return [
         ("dense only, sentence answers", first),
         ("+ hybrid (BM25 fused)", hybrid),
@@ -56,6 +65,7 @@ def steps() -> list[tuple[str, QASettings]]:
         ("+ short-answer extraction (rules)", extraction),
         ("+ named entities (spaCy) check the names", entities),
         (f"+ best {final.rescore} sentences embedded alone", rescore),
+        (f"+ best {final.typed} sentences checked for a name of the kind asked", typed),
         (f"+ abstention at {final.abstain_below}", final),
     ]
 

@@ -41,7 +41,6 @@ QUOTE_RATIO = 0.7  # a further quote scores at least this share of the best (0.8
 RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 ENTITY_BONUS = 0.08  # "who" / "where" / "which": the named-entity model finds a name of the kind asked for
-TYPED_SENTENCES = 20  # the best sentences (after re-embedding) that the named-entity model checks
 
 
 def _words(text: str) -> set[str]:
@@ -168,13 +167,13 @@ class ExtractiveAnswerer:
         return self._typecheck(question, kind, self._rescore(found, vector))
 
     def _typecheck(self, question: str, kind: AnswerType, found: list[Candidate]) -> list[Candidate]:
-        """The best ``TYPED_SENTENCES`` sentences, checked by the named-entity model: one that names
+        """The best ``settings.typed`` sentences, checked by the named-entity model: one that names
         something of the kind asked for (a PERSON for "which pop star"), other than the question's
         own names, moves up. The rule check in ``candidates`` only sees capital letters, which
         nearly every sentence has. Measured on both dev sets (docs/eval/ablation)."""
-        if self.tagger is None or not self.settings.entities or kind not in NAME_KINDS:
+        if self.tagger is None or not self.settings.entities or kind not in NAME_KINDS or not self.settings.typed:
             return found
-        k = min(TYPED_SENTENCES, len(found))
+        k = min(self.settings.typed, len(found))
         texts = [self._text(c) for c in found[:k]]
         tags = self.tagger.entities(texts)
         if tags is None:

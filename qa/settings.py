@@ -22,7 +22,9 @@ class QASettings:
     ``dedup``: fold syndicated copies of a passage into one; ``entities``: find the names
     that answer "who" / "where" / "which" with spaCy's named-entity model (qa/ner.py) rather
     than by capital letters; ``rescore``: how many of the best sentences are embedded again,
-    alone, at question time (0: only the vectors stored in the index); ``abstain_below``: the answer
+    alone, at question time (0: only the vectors stored in the index); ``typed``: how many of
+    the best sentences the named-entity model checks for a name of the kind asked for, which
+    moves them up (0: none; needs ``entities``); ``abstain_below``: the answer
     score under which the assistant says the articles
     don't say (chosen on the dev sets, see docs/eval).
     """
@@ -40,13 +42,15 @@ class QASettings:
     short_answers: bool = True
     entities: bool = True
     rescore: int = 10
+    typed: int = 20
     abstain_below: float = 0.46
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):
             raise SettingsError(f"retrieval={self.retrieval!r}: choose hybrid, dense or keyword")
-        if self.rescore < 0:
-            raise SettingsError(f"rescore={self.rescore}: must be 0 or more")
+        for name in ("rescore", "typed"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name}={getattr(self, name)}: must be 0 or more")
         for name in ("passages", "candidates", "answer_passages", "max_quotes", "rrf_k"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be at least 1")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from index.build import add_articles
 from index.embed import HashingEmbedder
+from index.errors import SettingsError
 from index.records import make_article
 from index.settings import IndexSettings
 from qa import Assistant, Filters, QASettings
@@ -138,6 +140,11 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         "Singer Dua Lipa and the actor Callum Turner married there in a small ceremony.": ENTITY_BONUS,
         "Callum Turner wore a dark suit.": 0,
     }
+    off = replace(settings, typed=0)  # the check turned off: the order is the plain one
+    unchecked = ExtractiveAnswerer(state.data, state.keyword, off, tagger=tagger).candidates(question, vector, passages)
+    assert [(c.start, c.score) for c in unchecked] == [(c.start, c.score) for c in plain]
+    with pytest.raises(SettingsError, match="typed"):
+        QASettings(typed=-1)
 
 
 def test_tagged_sentences_are_remembered_up_to_a_bound(tagger: EntityTagger, monkeypatch: pytest.MonkeyPatch) -> None:
