@@ -31,7 +31,7 @@ class QASettings:
 
     retrieval: RetrievalMode = "hybrid"
     passages: int = 5
-    candidates: int = 50
+    candidates: int = 200  # 50 found the relevant article in the top 5 for 1 to 2 fewer dev questions
     rrf_k: int = 60
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
