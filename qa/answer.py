@@ -19,7 +19,7 @@ import numpy as np
 from index.keyword import KeywordIndex
 from index.store import IndexData
 from qa.dates import without_time_words
-from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract
+from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
 from qa.ner import LABELS, Entity, EntityTagger, category_labels
 from qa.qtype import AnswerType, answer_type, has_answer_of_type
 from qa.records import Passage, Quote
@@ -41,10 +41,6 @@ QUOTE_RATIO = 0.7  # a further quote scores at least this share of the best (0.8
 RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 ENTITY_BONUS = 0.08  # "who" / "where" / "which": the named-entity model finds a name of the kind asked for
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
 
 
 def _speakers(question: str) -> list[str]:
@@ -179,10 +175,10 @@ class ExtractiveAnswerer:
         if tags is None:
             return found
         allowed = category_labels(question) or LABELS[kind]
-        asked = _words(question)
+        asked = words_of(question)
 
         def names_one(text: str, entities: list[Entity]) -> bool:
-            return any(label in allowed and not _words(text[a:b]) <= asked for a, b, label in entities)
+            return any(label in allowed and not words_of(text[a:b]) <= asked for a, b, label in entities)
 
         checked = [
             replace(c, score=c.score + ENTITY_BONUS) if names_one(text, entities) else c

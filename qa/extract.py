@@ -96,8 +96,9 @@ class Evidence:
     score: float
 
 
-def _asked(question: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(question)}
+def words_of(text: str) -> set[str]:
+    """The lower-cased words of ``text`` (a question's words, to tell its own names from answers)."""
+    return {w.lower() for w in _WORD.findall(text)}
 
 
 def _name_spans(
@@ -269,7 +270,7 @@ def extract(
         return _after_anchor(evidence[0].text, question, stem)
     if kind == "other":
         return None
-    asked = _asked(question)
+    asked = words_of(question)
     known = {"country": COUNTRIES, "state": US_STATES}.get(category(question))
     common = {w for item in evidence for w in _WORD.findall(item.text) if w.islower()}
     votes: dict[str, float] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.keyword import KeywordIndex
-from qa.extract import Evidence, _asked, _name_spans, extract
+from qa.extract import Evidence, _name_spans, extract, words_of
 from qa.qtype import answer_type
 
 
@@ -45,7 +45,7 @@ def test_place_prefers_a_name_after_a_location_word() -> None:
 def test_names_from_the_question_are_never_the_answer() -> None:
     assert _one("Which company did Tesla overtake?", "BYD overtook Tesla in electric car sales.") == "BYD"
     # a hyphenated name is the question's when the question has its parts
-    asked = _asked("Andrew Mountbatten Windsor was arrested. Who is his older brother?")
+    asked = words_of("Andrew Mountbatten Windsor was arrested. Who is his older brother?")
     spans = _name_spans("King Charles III is the older brother of Mountbatten-Windsor.", asked, "person")
     assert [span for span, _ in spans] == ["King Charles III"]
 
