@@ -42,7 +42,7 @@ class QASettings:
     entities: bool = True
     rescore: int = 10
     typed: int = 20
-    abstain_below: float = 0.49
+    abstain_below: float = 0.53
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):
