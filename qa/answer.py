@@ -20,7 +20,7 @@ from index.keyword import KeywordIndex
 from index.store import IndexData
 from qa.dates import without_time_words
 from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
-from qa.ner import LABELS, Entity, EntityTagger, category_labels
+from qa.ner import Entity, EntityTagger, wanted_labels
 from qa.qtype import AnswerType, answer_type, has_answer_of_type
 from qa.records import Passage, Quote
 from qa.settings import QASettings
@@ -93,7 +93,8 @@ class Draft:
 
 class ExtractiveAnswerer:
     """Scores candidate sentences with the vectors stored in the index; ``embed`` (the query
-    embedder) re-embeds the best few, and ``tagger`` checks the names of short answers."""
+    embedder) re-embeds the best few, and ``tagger`` checks the names in the best sentences and
+    in short answers (None, as the assistant passes when ``settings.entities`` is off: no check)."""
 
     def __init__(
         self,
@@ -167,14 +168,14 @@ class ExtractiveAnswerer:
         something of the kind asked for (a PERSON for "which pop star"), other than the question's
         own names, moves up. The rule check in ``candidates`` only sees capital letters, which
         nearly every sentence has. Measured on both dev sets (docs/eval/ablation)."""
-        if self.tagger is None or not self.settings.entities or kind not in NAME_KINDS or not self.settings.typed:
+        if self.tagger is None or kind not in NAME_KINDS or not self.settings.typed:
             return found
         k = min(self.settings.typed, len(found))
         texts = [self._text(c) for c in found[:k]]
         tags = self.tagger.entities(texts)
         if tags is None:
             return found
-        allowed = category_labels(question) or LABELS[kind]
+        allowed = wanted_labels(question, kind)
         asked = words_of(question)
 
         def names_one(text: str, entities: list[Entity]) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.gazetteer import COUNTRIES, US_STATES
-from qa.ner import LABELS, Entity, EntityTagger, category_labels
+from qa.ner import Entity, EntityTagger, wanted_labels
 from qa.qtype import AnswerType, category
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
@@ -156,8 +156,8 @@ def _plain(word: str) -> str:
 
 def _is_asked(word: str, asked: set[str]) -> bool:
     """The question has this word; a hyphenated one ("Mountbatten-Windsor") counts by its parts."""
-    parts = _WORD.findall(_plain(word))
-    return _plain(word) in asked or (bool(parts) and all(part in asked for part in parts))
+    parts = _WORD.findall(_plain(word))  # the question's words are \w+ runs: compare those
+    return bool(parts) and all(part in asked for part in parts)
 
 
 def _touches_question(before: str, after: str, asked: set[str]) -> bool:
@@ -280,7 +280,7 @@ def extract(
     titled = kind == "entity" and _WORK.search(question) is not None
     tagged: dict[int, list[Entity]] | None = None
     # "which golfer" wants a PERSON, "which film" a work of art: narrower than the kind's labels
-    allowed = category_labels(question) or LABELS.get(kind, frozenset())
+    allowed = wanted_labels(question, kind)
     if tagger is not None and kind in NAME_KINDS:
         # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
         voting = [i for i, weight in enumerate(weights) if weight >= MIN_VOTE_WEIGHT]

@@ -157,3 +157,9 @@ def category_labels(question: str) -> frozenset[str] | None:
             if singular & nouns:
                 return labels
     return None
+
+
+def wanted_labels(question: str, kind: AnswerType) -> frozenset[str]:
+    """The labels a name answering ``question`` may have: the "which <noun>" ones when the noun
+    tells (``category_labels``), else those of the question's kind (none for dates and numbers)."""
+    return category_labels(question) or LABELS.get(kind, frozenset())
