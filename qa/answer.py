@@ -2,10 +2,11 @@
 
 Extractive: every candidate sentence of the top passages is scored against the question
 with its stored sentence vector (computed at index time) and the share of the question's
-keyword weight (BM25 idf) it contains; the best ``settings.rescore`` sentences are then
-embedded again, each alone, and re-ranked. The best sentences become the quotes; the best
-one (or a short answer cut from the best ones) is the answer. When the best score is too
-low, or the question's most telling words appear in no article, the draft abstains.
+keyword weight (BM25 idf) it contains, most of it from the sentence that asks; the best
+``settings.rescore`` sentences are then embedded again, each alone, and re-ranked. The best
+sentences become the quotes; the best one (or a short answer cut from the best ones) is the
+answer. When the best score is too low, or the question's most telling words appear in no
+article, the draft abstains.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.keyword import KeywordIndex
+from index.sentences import split_sentences
 from index.store import IndexData
 from qa.dates import without_time_words
 from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
@@ -41,6 +43,7 @@ QUOTE_RATIO = 0.7  # a further quote scores at least this share of the best (0.8
 RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 ENTITY_BONUS = 0.08  # "who" / "where" / "which": the named-entity model finds a name of the kind asked for
+ASKED_SHARE = 0.7  # of the keyword share, the part from the sentence that asks (0.5 quoted 1 dev answer fewer)
 
 
 def _speakers(question: str) -> list[str]:
@@ -58,6 +61,23 @@ def _speaks(sentence: str, speakers: list[str]) -> bool:
     cuts = [m.start() for m in SPEECH_VERB.finditer(sentence)] + [sentence.rfind("“"), sentence.rfind('"')]
     lead = sentence[: max(cuts, default=-1)].lower()
     return any(s.lower() in lead for s in speakers)
+
+
+def asking_sentence(question: str) -> str:
+    """The sentence of ``question`` that asks: its last one ending in "?", else its last one.
+
+    Example:
+        >>> asking_sentence("The Milan Cortina Games have ended. Which country hosts in 2030?")
+        'Which country hosts in 2030?'
+    """
+    spans = [question[a:b] for a, b in split_sentences(question)]
+    asks = [s for s in spans if s.rstrip().endswith("?")]
+    return (asks or spans or [question])[-1]
+
+
+def _says(sentence: str, short: str, fold: bool = False) -> bool:
+    """``short`` occurs in ``sentence`` as whole words: "Iran" is not in "Iranian officials"."""
+    return re.search(rf"(?<!\w){re.escape(short)}(?!\w)", sentence, re.I if fold else 0) is not None
 
 
 def _is_headline(text: str, start: int, end: int, title: str) -> bool:
@@ -120,6 +140,11 @@ class ExtractiveAnswerer:
         terms = list(dict.fromkeys(self.keyword.terms(without_time_words(question))))
         idf = self.keyword.idf(terms)
         total = sum(idf.values()) or 1.0
+        # "Andrew ... was arrested on Thursday. Who is his older brother?": the sentence that asks
+        # names what the answer is about; the others set the scene, which many sentences repeat
+        asked = set(self.keyword.terms(without_time_words(asking_sentence(question))))
+        asked_idf = {t: w for t, w in idf.items() if t in asked} or idf
+        asked_total = sum(asked_idf.values()) or 1.0
         kind = answer_type(question)
         speakers = _speakers(question) if kind == "speech" else []
         seen: set[tuple[str, int]] = set()
@@ -140,7 +165,9 @@ class ExtractiveAnswerer:
                 words = set(self.keyword.terms(text[start:end]))
                 if not words - idf.keys():
                     continue  # says nothing the question doesn't (a headline echoing it): no answer here
-                keyword = sum(w for t, w in idf.items() if t in words) / total
+                share = sum(w for t, w in idf.items() if t in words) / total
+                asked_share = sum(w for t, w in asked_idf.items() if t in words) / asked_total
+                keyword = (1 - ASKED_SHARE) * share + ASKED_SHARE * asked_share
                 d = float(dense[offset])
                 score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword + PASSAGE_BONUS / passage.rank
                 if kind != "other" and has_answer_of_type(kind, text[start:end], question):
@@ -243,13 +270,13 @@ class ExtractiveAnswerer:
             short = extract(question, answer_type(question), evidence, self._stem, self.tagger)
             if short:
                 # the first quote must be a sentence that says it
-                best = next((c for c in candidates[:EVIDENCE_SENTENCES] if short in self._text(c)), best)
+                best = next((c for c in candidates[:EVIDENCE_SENTENCES] if _says(self._text(c), short)), best)
         quotes: list[Candidate] = [best]
         for other in candidates:
             if len(quotes) >= self.settings.max_quotes:
                 break
             # a further quote says the short answer too, or scores nearly as well as the best
-            supports = (short is not None and short.lower() in self._text(other).lower()) or (
+            supports = (short is not None and _says(self._text(other), short, fold=True)) or (
                 other.score >= QUOTE_RATIO * candidates[0].score
             )
             if supports and all(
@@ -260,7 +287,7 @@ class ExtractiveAnswerer:
             # the quotes that say the short answer first, newest article first; then the others
             def order(q: Candidate) -> tuple[bool, int]:
                 day = self.data.articles[q.article_id].published
-                return short.lower() not in self._text(q).lower(), -(day.toordinal() if day else 0)
+                return not _says(self._text(q), short, fold=True), -(day.toordinal() if day else 0)
 
             quotes.sort(key=order)
         quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)

@@ -11,6 +11,7 @@ from index.build import add_articles
 from index.embed import HashingEmbedder
 from index.errors import EmptyQuestionError
 from index.records import Article, make_article
+from index.settings import IndexSettings
 from index.store import load_index
 from qa import Assistant, Filters, QASettings, Turn
 
@@ -154,3 +155,65 @@ def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assi
     ).candidates(question, vector, passages)
     assert state.answerer._text(rescored[0]) == second
     assert {(c.article_id, c.start) for c in rescored} == {(c.article_id, c.start) for c in plain}
+
+
+def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(
+    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question that sets a scene before it asks: sentences repeating the scene share most of
+    its words, but the answer shares the words of the sentence that asks."""
+    import qa.answer
+    from qa.answer import ExtractiveAnswerer, asking_sentence
+    from qa.retrieve import Query
+
+    article = make_article(
+        "Andrew Brightwater was arrested in Port Ellis on Thursday on suspicion of fraud. "
+        "Police in Port Ellis arrested Brightwater at his home on Thursday. "
+        "Judge Mara Brightwater is the older sister of Andrew Brightwater.",
+        title="Arrest in Port Ellis",
+        source="Coast Courier",
+    )
+    root = tmp_path / "index"
+    add_articles(root, [article], IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
+    state = Assistant(root, embedder)._state
+    question = "Andrew Brightwater was arrested in Port Ellis on Thursday. Who is his older sister?"
+    assert asking_sentence(question) == "Who is his older sister?"
+    vector = embedder.embed_query(question)
+    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+
+    def keyword_shares() -> dict[str, float]:
+        answerer = ExtractiveAnswerer(state.data, state.keyword, QASettings(rescore=0))
+        return {answerer._text(c): c.keyword for c in answerer.candidates(question, vector, passages)}
+
+    scene = "Police in Port Ellis arrested Brightwater at his home on Thursday."
+    answer = "Judge Mara Brightwater is the older sister of Andrew Brightwater."
+    weighted = keyword_shares()
+    assert weighted[answer] > weighted[scene]
+    monkeypatch.setattr(qa.answer, "ASKED_SHARE", 0.0)  # the whole question's words alone
+    plain = keyword_shares()
+    assert plain[answer] < plain[scene]
+
+
+@pytest.mark.parametrize(
+    ("question", "asking"),
+    [
+        ("Who is he? Answer in one word.", "Who is he?"),
+        ("What did Lavrov call for?", "What did Lavrov call for?"),
+        ("The U.S. Senate voted on Monday. Which bill passed", "Which bill passed"),
+    ],
+)
+def test_asking_sentence_is_the_last_question(question: str, asking: str) -> None:
+    from qa.answer import asking_sentence
+
+    assert asking_sentence(question) == asking
+
+
+def test_a_quote_says_the_short_answer_as_whole_words() -> None:
+    """The first quote must say the short answer: "Iran" is not said by "Iranian officials"."""
+    from qa.answer import _says
+
+    assert not _says("Iranian officials announced a deal.", "Iran")
+    assert _says("Trump worked to land a peace deal with Iran.", "Iran")
+    assert _says("the death of Matthew Perry's friend", "Matthew Perry")
+    assert not _says("a deal with iran", "Iran")
+    assert _says("a deal with iran", "Iran", fold=True)
