@@ -18,12 +18,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.keyword import KeywordIndex
-from index.sentences import split_sentences
 from index.store import IndexData
 from qa.dates import without_time_words
 from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
 from qa.ner import Entity, EntityTagger, wanted_labels
-from qa.qtype import AnswerType, answer_type, has_answer_of_type
+from qa.qtype import AnswerType, answer_type, asking_sentence, has_answer_of_type
 from qa.records import Passage, Quote
 from qa.settings import QASettings
 
@@ -61,18 +60,6 @@ def _speaks(sentence: str, speakers: list[str]) -> bool:
     cuts = [m.start() for m in SPEECH_VERB.finditer(sentence)] + [sentence.rfind("“"), sentence.rfind('"')]
     lead = sentence[: max(cuts, default=-1)].lower()
     return any(s.lower() in lead for s in speakers)
-
-
-def asking_sentence(question: str) -> str:
-    """The sentence of ``question`` that asks: its last one ending in "?", else its last one.
-
-    Example:
-        >>> asking_sentence("The Milan Cortina Games have ended. Which country hosts in 2030?")
-        'Which country hosts in 2030?'
-    """
-    spans = [question[a:b] for a, b in split_sentences(question)]
-    asks = [s for s in spans if s.rstrip().endswith("?")]
-    return (asks or spans or [question])[-1]
 
 
 def _says(sentence: str, short: str, fold: bool = False) -> bool:

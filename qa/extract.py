@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from qa.gazetteer import COUNTRIES, US_STATES
 from qa.ner import Entity, EntityTagger, wanted_labels
-from qa.qtype import AnswerType, category
+from qa.qtype import AnswerType, asking_sentence, category
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
 # "Bank of England", "Nicolás Maduro"; joined by a few lower-case particles.
@@ -64,8 +64,15 @@ SPEECH_VERB = re.compile(
     r"acknowledged|explained|stated|declared|described|suggested|wrote|tweeted|posted)\b",
     re.I,
 )
-# "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word
-_OBJECT_QUESTION = re.compile(r"^\s*(who|whom|what)\s+(did|does|do|has|have|had|will|would|could|should)\b", re.I)
+# "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word.
+# After has / had / will ..., a subject must follow for that ("Who will Trump meet?"); a verb or an
+# object makes "who" the subject ("Who has tied the bill to ...?", "Who had 22-minute remarks?").
+_SUBJECT_WORD = r"(?:[A-Z][\w'’.-]*|(?i:he|she|they|it|we|you|i)\b)"
+_OBJECT_QUESTION = re.compile(
+    r"^\s*(?i:who|whom|what)\s+(?:(?i:did|does|do)\b"
+    rf"|(?i:has|have|had)\s+{_SUBJECT_WORD}"
+    rf"|(?i:will|would|could|should|can)\s+(?:{_SUBJECT_WORD}|(?i:the|a|an|his|her|their|its|this|that)\b))"
+)
 _CLAUSE_END = re.compile(r"[;.!?]|,\s+(?:and\s+)?(?:said|says|according|who|which)\b")
 _WORD = re.compile(r"\w+")
 _QUESTION_WORDS = (
@@ -266,7 +273,7 @@ def extract(
         return None
     if kind == "speech":
         return _speech(evidence[0].text, question)
-    if kind in ("person", "other") and _OBJECT_QUESTION.search(question):
+    if kind in ("person", "other") and _OBJECT_QUESTION.search(asking_sentence(question)):
         return _after_anchor(evidence[0].text, question, stem)
     if kind == "other":
         return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from index.sentences import split_sentences
+
 AnswerType = Literal["person", "place", "time", "number", "entity", "speech", "other"]
 
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
@@ -38,7 +40,6 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     ),
 ]
 
-_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
 _CATEGORY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(country|nation|state)\b", re.I)
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -56,6 +57,19 @@ _NUMBER = re.compile(
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+")
 
 
+def asking_sentence(question: str) -> str:
+    """The sentence of ``question`` that asks: its last one ending in "?", else its last one.
+    Quiz questions open with a statement ("X happened. Where is it?"); that sets the scene.
+
+    Example:
+        >>> asking_sentence("The Milan Cortina Games have ended. Which country hosts in 2030?")
+        'Which country hosts in 2030?'
+    """
+    spans = [question[a:b] for a, b in split_sentences(question)]
+    asks = [s for s in spans if s.rstrip().endswith("?")]
+    return (asks or spans or [question])[-1]
+
+
 def answer_type(question: str) -> AnswerType:
     """The kind of answer ``question`` asks for.
 
@@ -65,8 +79,7 @@ def answer_type(question: str) -> AnswerType:
         >>> answer_type("What did Lavrov call for?"), answer_type("Which airline merged?")
         ('speech', 'entity')
     """
-    # quiz questions open with a statement ("X happened. Where is it?"): the last sentence asks
-    asked = _LAST_SENTENCE.split(question.strip())[-1]
+    asked = asking_sentence(question)
     for pattern, kind in _TYPE_RULES:
         if pattern.search(asked):
             return kind

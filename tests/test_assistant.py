@@ -163,7 +163,8 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(
     """A question that sets a scene before it asks: sentences repeating the scene share most of
     its words, but the answer shares the words of the sentence that asks."""
     import qa.answer
-    from qa.answer import ExtractiveAnswerer, asking_sentence
+    from qa.answer import ExtractiveAnswerer
+    from qa.qtype import asking_sentence
     from qa.retrieve import Query
 
     article = make_article(
@@ -203,7 +204,7 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(
     ],
 )
 def test_asking_sentence_is_the_last_question(question: str, asking: str) -> None:
-    from qa.answer import asking_sentence
+    from qa.qtype import asking_sentence
 
     assert asking_sentence(question) == asking
 

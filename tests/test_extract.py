@@ -109,6 +109,21 @@ def test_speech_takes_the_quoted_words_else_the_clause_after_the_verb() -> None:
 def test_object_questions_take_the_phrase_after_the_last_question_word() -> None:
     sentence = "Lavrov met with the heads of diplomatic missions of Arab countries, the ministry said."
     assert _one("Who did Lavrov meet?", sentence) == "the heads of diplomatic missions of Arab countries"
+    # the question that asks is the last one: a scene set before it changes nothing
+    assert (
+        _one("Lavrov hosted envoys. Who did Lavrov meet?", sentence)
+        == "the heads of diplomatic missions of Arab countries"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who had 22-minute scripted remarks?", "Who has tied the bill to the budget?", "Who will want to speak?"],
+)
+def test_who_as_the_subject_is_answered_by_a_name(question: str) -> None:
+    """After has / had / will, a verb or an object (not a subject) means "who" did it: a name."""
+    sentence = "In Singapore, Donald Trump gave 22-minute scripted remarks and tied the bill to the budget."
+    assert _one(question, sentence) == "Donald Trump"
 
 
 def test_nothing_to_extract_gives_none() -> None:
