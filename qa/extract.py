@@ -277,6 +277,10 @@ def extract(
         return _after_anchor(evidence[0].text, question, stem)
     if kind == "other":
         return None
+    # "which golfer" wants a PERSON, "which film" a work of art: narrower than the kind's labels
+    allowed = wanted_labels(question, kind)
+    if kind in NAME_KINDS and not allowed:
+        return None  # "which virus": a common noun, which no name answers; the sentence says it
     asked = words_of(question)
     known = {"country": COUNTRIES, "state": US_STATES}.get(category(question))
     common = {w for item in evidence for w in _WORD.findall(item.text) if w.islower()}
@@ -286,8 +290,6 @@ def extract(
     weights = [math.exp((item.score - top) / VOTE_TEMPERATURE) for item in evidence]
     titled = kind == "entity" and _WORK.search(question) is not None
     tagged: dict[int, list[Entity]] | None = None
-    # "which golfer" wants a PERSON, "which film" a work of art: narrower than the kind's labels
-    allowed = wanted_labels(question, kind)
     if tagger is not None and kind in NAME_KINDS:
         # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
         voting = [i for i, weight in enumerate(weights) if weight >= MIN_VOTE_WEIGHT]

@@ -127,9 +127,30 @@ _GROUPS: list[tuple[frozenset[str], frozenset[str]]] = [
         frozenset("company firm team club airline party agency bank network brand league".split()),
         frozenset({"ORG"}),
     ),
+    (
+        frozenset("stadium arena venue site landmark building castle palace bridge airport monument temple".split()),
+        frozenset({"FAC"}),
+    ),
+    (
+        frozenset("holiday celebration festival championship tournament war storm hurricane".split()),
+        frozenset({"EVENT", "ORG"}),
+    ),
 ]
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s*){1,3})", re.I)
 _NAME_OF = re.compile(r"\b(?:title|name) of\s+((?:[\w'’-]+\s*){1,6})", re.I)  # "the title of JD Vance's new book"
+THINGS = frozenset(
+    "virus disease condition illness parasite resource topic issue substance drug animal species "
+    "food drink beverage sport color colour material".split()
+)
+
+
+def asks_for_a_thing(question: str) -> bool:
+    """ "Which virus", "which resource": the answer is a common noun, not a name."""
+    if category_labels(question) is not None:
+        return False
+    which = _WHICH.search(question)
+    words = which.group(1).lower().split() if which else []
+    return any({w, w.removesuffix("s"), w.removesuffix("es"), re.sub(r"ies$", "y", w)} & THINGS for w in words)
 
 
 def category_labels(question: str) -> frozenset[str] | None:
@@ -161,5 +182,8 @@ def category_labels(question: str) -> frozenset[str] | None:
 
 def wanted_labels(question: str, kind: AnswerType) -> frozenset[str]:
     """The labels a name answering ``question`` may have: the "which <noun>" ones when the noun
-    tells (``category_labels``), else those of the question's kind (none for dates and numbers)."""
+    tells (``category_labels``), else those of the question's kind; none for dates and numbers,
+    nor for a common noun (``asks_for_a_thing``: "which virus")."""
+    if asks_for_a_thing(question):
+        return frozenset()
     return category_labels(question) or LABELS.get(kind, frozenset())

@@ -15,7 +15,7 @@ from index.settings import IndexSettings
 from qa import Assistant, Filters, QASettings
 from qa.answer import ENTITY_BONUS, ExtractiveAnswerer
 from qa.extract import Evidence, extract
-from qa.ner import EntityTagger, category_labels
+from qa.ner import EntityTagger, asks_for_a_thing, category_labels, wanted_labels
 from qa.retrieve import Query
 
 
@@ -90,6 +90,8 @@ def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
         ("Prince George will attend which school?", {"ORG", "FAC"}),
         ("What is the title of Vice President JD Vance's new book?", {"WORK_OF_ART", "PRODUCT", "ORG", "EVENT"}),
         ("Which tech company cut 4,800 jobs?", {"ORG"}),
+        ("Which famous stadium will host the opening ceremony?", {"FAC"}),
+        ("Which holiday did Muslims celebrate this week?", {"EVENT", "ORG"}),
         ("Which of the following was named first?", None),
         ("Which horse won the Derby?", None),
     ],
@@ -97,6 +99,27 @@ def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
 def test_the_noun_after_which_narrows_the_labels(question: str, labels: set[str] | None) -> None:
     found = category_labels(question)
     assert (set(found) if found is not None else None) == labels
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("Which virus has been linked to a deadly outbreak aboard a cruise ship?", True),
+        ("Data centers use huge amounts of which resource?", True),
+        ("Which health condition is being renamed?", True),
+        ("Which professional sports league shook up its coaching staffs?", False),  # a league: a name
+        ("Which city got its first casino?", False),
+        ("Which of the following was named first?", False),
+    ],
+)
+def test_a_common_noun_asked_for_wants_no_name(question: str, thing: bool) -> None:
+    """ "Which virus" is answered by a common noun ("hantavirus"): no entity label fits, and the
+    short answer is left to the sentence rather than cut as a name ("Atlantic Ocean")."""
+    assert asks_for_a_thing(question) is thing
+    assert (wanted_labels(question, "entity") == frozenset()) is thing
+    sentence = "A hantavirus outbreak struck a cruise ship in the Atlantic Ocean, officials in Spain said."
+    short = extract(question, "entity", [Evidence(sentence, 1.0)])
+    assert (short is None) is thing
 
 
 def test_which_golfer_is_answered_by_a_person_not_a_tournament(tagger: EntityTagger) -> None:
