@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from qa.gazetteer import COUNTRIES, US_STATES
 from qa.ner import Entity, EntityTagger, wanted_labels
-from qa.qtype import AnswerType, asking_sentence, category
+from qa.qtype import AnswerType, acronym, asking_sentence, category, expansion
 
 # A capitalised name: "Venezuela", "Corpus Christi", "King Charles III", "TSA PreCheck",
 # "Bank of England", "Nicolás Maduro"; joined by a few lower-case particles.
@@ -273,6 +273,9 @@ def extract(
         return None
     if kind == "speech":
         return _speech(evidence[0].text, question)
+    if kind == "expansion":  # the best sentence that spells the letters out
+        letters = acronym(question)
+        return next((name for item in evidence if (name := expansion(letters, item.text))), None)
     if kind in ("person", "other") and _OBJECT_QUESTION.search(asking_sentence(question)):
         return _after_anchor(evidence[0].text, question, stem)
     if kind == "other":

@@ -6,7 +6,7 @@ import pytest
 
 from index.keyword import KeywordIndex
 from qa.extract import Evidence, _name_spans, extract, words_of
-from qa.qtype import answer_type
+from qa.qtype import acronym, answer_type, expansion, has_answer_of_type
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,9 @@ from qa.qtype import answer_type
         ("What did the minister call for?", "speech"),
         ("What did Lavrov stress?", "speech"),
         ("Why did the talks fail?", "other"),
+        ("What does NATO stand for?", "expansion"),
+        ("Stars came to the Met Gala. What does “Met” stand for?", "expansion"),
+        ("What does the party stand for?", "other"),  # values, not letters
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
@@ -130,3 +133,37 @@ def test_nothing_to_extract_gives_none() -> None:
     assert _one("Why did the talks fail?", "The talks failed over wages.") is None
     assert _one("Who won?", "nobody here is capitalised after the start.") is None
     assert extract("Who won?", "person", []) is None
+
+
+@pytest.mark.parametrize(
+    ("letters", "sentence", "name"),
+    [
+        (
+            "CBP",
+            "Late Friday, U.S. Customs and Border Protection said it had reunited families.",
+            "Customs and Border Protection",
+        ),
+        ("DOGE", "Musk led the Department of Government Efficiency for months.", "Department of Government Efficiency"),
+        ("Met", "Stars arrived at the Metropolitan Museum of Art on Monday.", "Metropolitan Museum of Art"),
+        ("NATO", "The North Atlantic Treaty Organization met in Brussels.", "North Atlantic Treaty Organization"),
+        ("NATO", "NATO allies met in Brussels.", None),  # the letters themselves
+        ("Met", "Meta Platforms said on Monday.", None),  # "Meta" is not a longer word for "Met"
+        ("UN", "The united nations said so.", None),  # not a name
+        ("CBP", "Customs, Border and Protection rules changed.", None),  # the name ends at a comma
+    ],
+)
+def test_expansion_spells_the_letters_out(letters: str, sentence: str, name: str | None) -> None:
+    assert expansion(letters, sentence) == name
+
+
+def test_what_letters_stand_for_is_answered_by_the_name_they_abbreviate() -> None:
+    question = "Celebrities gathered at the Met Gala on Monday. What does “Met” stand for?"
+    assert acronym(question) == "Met"
+    gala = "The Met Gala hosts an elite class of celebrities."
+    museum = "Hollywood's biggest stars walked the runway at the Metropolitan Museum of Art."
+    assert _one(question, gala, museum) == "Metropolitan Museum of Art"
+    # the sentence that spells it out gets the answer-type bonus; the one that only repeats it, none
+    assert has_answer_of_type("expansion", museum, question)
+    assert not has_answer_of_type("expansion", gala, question)
+    assert _one("What is U.N. short for?", "The United Nations met.") == "United Nations"
+    assert _one("What does NATO stand for?", "NATO allies met in Brussels.") is None
