@@ -56,6 +56,13 @@ _NUMBER = re.compile(
     r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?",
     re.I,
 )
+# the number of a _NUMBER span without the word after it: "five golds" and "five as" vote for "five"
+_NUMBER_CORE = re.compile(
+    r"(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent|million|billion|trillion|thousand|hundred))?|"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?",
+    re.I,
+)
 _QUOTED = re.compile(r"[“\"]([^”\"]{12,600})[”\"]")
 SPEECH_VERB = re.compile(
     r"\b(?:called|calls|calling)\s+(?:for|on)\b|\b(?:urged?|urging|demand(?:ed|s)?|said|says|stressed|affirmed|"
@@ -82,6 +89,8 @@ MAX_SPAN_WORDS = 20
 VOTE_TEMPERATURE = 0.12  # a sentence 0.12 below the best votes with weight 1/e (chosen on both dev sets)
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 _PAST = re.compile(r"yesterday|last\b", re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d\b(?![,.]\d)")
+YEAR_WEIGHT = 0.2  # "How many teams ...?": a year ("the 2026 World Cup") is rarely the count asked for
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 # kinds answered by a name: NER checks their spans, and their short forms vote for full names
 NAME_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})
@@ -289,9 +298,12 @@ def extract(
     common = {w for item in evidence for w in _WORD.findall(item.text) if w.islower()}
     votes: dict[str, float] = {}
     surface: dict[str, str] = {}
+    shown: dict[str, float] = {}
     top = evidence[0].score
     weights = [math.exp((item.score - top) / VOTE_TEMPERATURE) for item in evidence]
     titled = kind == "entity" and _WORK.search(question) is not None
+    counted = _COUNTED.search(question)
+    noun = counted.group(1).lower().rstrip("s") if counted else ""
     tagged: dict[int, list[Entity]] | None = None
     if tagger is not None and kind in NAME_KINDS:
         # only sentences whose votes still count are tagged: the model costs ~4 ms a sentence
@@ -312,17 +324,25 @@ def extract(
             if _FUTURE.search(question):  # "when will ...?" is not answered by "yesterday"
                 spans = [(span, bonus) for span, bonus in spans if not _PAST.match(span)]
         else:
-            spans = _pattern_spans(_NUMBER, item.text, asked)
-            unit = _COUNTED.search(question)
-            if unit:  # "how many miles": a number of miles beats other numbers
-                noun = unit.group(1).lower().rstrip("s")
+            spans = [
+                (span, bonus * (YEAR_WEIGHT if _YEAR.match(span) else 1.0))
+                for span, bonus in _pattern_spans(_NUMBER, item.text, asked)
+            ]
+            if noun:  # "how many miles": a number of miles beats other numbers
                 spans = [(span, bonus + (1.0 if noun in span.lower() else 0.0)) for span, bonus in spans]
         # the best sentence counts most; others confirm, fading fast with their score
         weight = weights[i]
         for order, (span, bonus) in enumerate(spans):
             key = span.lower()
-            votes[key] = votes.get(key, 0.0) + weight * bonus * (1.0 - 0.02 * order)
-            surface.setdefault(key, span)
+            core = _NUMBER_CORE.match(span) if kind == "number" else None
+            if core:  # votes go to the number ("how high": "four miles" is shown, with its unit) ...
+                key = core.group(0).lower()
+                if noun and noun not in span[core.end() :].lower():
+                    span = core.group(0)  # ... but "how many golds": "five", not "five as"
+            vote = weight * bonus * (1.0 - 0.02 * order)
+            votes[key] = votes.get(key, 0.0) + vote
+            if key not in surface or vote > shown[key]:  # shown as its best-voted spelling
+                surface[key], shown[key] = span, vote
     if not votes:
         return None
     if kind in NAME_KINDS:

@@ -98,6 +98,21 @@ def test_number_with_the_counted_noun_wins() -> None:
     assert _one("How many miles of bike lanes will be built?", sentence) == "twelve miles"
 
 
+def test_votes_for_a_number_add_up_whatever_word_follows_it() -> None:
+    """ "five speedskating", "five as" and "five golds" are three votes for "five", which beats the
+    "500" of the best sentence; shown without a word that is not the counted noun."""
+    question = "Heiden set the record in 1980. How many golds did he win?"
+    best = "At Lake Placid, Heiden won gold in the 500m, becoming the first to win all five speedskating events."
+    others = ["Heiden famously won five as he swept the events.", "No Olympian has matched his five golds."]
+    assert _one(question, best, *others) == "five"
+    assert _one("How high did the ash go?", "The ash rose four miles high.") == "four miles"  # a unit stays
+
+
+def test_a_year_is_rarely_the_count_asked_for() -> None:
+    best = "The 2026 tournament starts in June in Mexico City."
+    assert _one("How many nations will take part?", best, "In all, 48 nations will take part.") == "48 nations"
+
+
 def test_time_spans() -> None:
     assert _one("When did the museum reopen?", "The museum reopened on March 3, 2026 after repairs.") == "March 3, 2026"
 
