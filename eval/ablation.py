@@ -4,8 +4,9 @@ Each row is the real assistant with one more part switched on, on the same index
 questions: dense retrieval alone with whole-sentence answers, then + BM25 fusion
 (hybrid), + the date prior, + folding of syndicated copies, + short-answer extraction,
 + the named-entity check of its names, + re-embedded sentences, + the check of the best
-sentences for a name of the kind asked, + the abstention threshold chosen on the dev
-sets. Writes ``ablation.md`` and ``ablation.json`` (figures only: no question or article text).
+sentences for a name of the kind asked, + the weight of the question's sentence that asks,
++ the abstention threshold chosen on the dev sets. Writes ``ablation.md`` and
+``ablation.json`` (figures only: no question or article text).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def steps() -> list[tuple[str, QASettings]]:
         short_answers=False,
         rescore=0,
         typed=0,
+        asked_share=0.0,
         abstain_below=0.35,
     )
     hybrid = replace(first, retrieval="hybrid")
@@ -57,6 +59,7 @@ def steps() -> list[tuple[str, QASettings]]:
     entities = replace(extraction, entities=True)
     rescore = replace(entities, rescore=final.rescore)
     typed = replace(rescore, typed=final.typed)
+    asked = replace(typed, asked_share=final.asked_share)
     return [
         ("dense only, sentence answers", first),
         ("+ hybrid (BM25 fused)", hybrid),
@@ -66,6 +69,7 @@ def steps() -> list[tuple[str, QASettings]]:
         ("+ named entities (spaCy) check the names", entities),
         (f"+ best {final.rescore} sentences embedded alone", rescore),
         (f"+ best {final.typed} sentences checked for a name of the kind asked", typed),
+        (f"+ the sentence that asks: {final.asked_share} of the keyword score", asked),
         (f"+ abstention at {final.abstain_below}", final),
     ]
 

@@ -42,7 +42,6 @@ QUOTE_RATIO = 0.7  # a further quote scores at least this share of the best (0.8
 RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
 TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
 ENTITY_BONUS = 0.08  # "who" / "where" / "which": the named-entity model finds a name of the kind asked for
-ASKED_SHARE = 0.7  # of the keyword share, the part from the sentence that asks (0.5 quoted 1 dev answer fewer)
 
 
 def _speakers(question: str) -> list[str]:
@@ -153,8 +152,8 @@ class ExtractiveAnswerer:
                 if not words - idf.keys():
                     continue  # says nothing the question doesn't (a headline echoing it): no answer here
                 share = sum(w for t, w in idf.items() if t in words) / total
-                asked_share = sum(w for t, w in asked_idf.items() if t in words) / asked_total
-                keyword = (1 - ASKED_SHARE) * share + ASKED_SHARE * asked_share
+                asking = sum(w for t, w in asked_idf.items() if t in words) / asked_total
+                keyword = (1 - self.settings.asked_share) * share + self.settings.asked_share * asking
                 d = float(dense[offset])
                 score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword + PASSAGE_BONUS / passage.rank
                 if kind != "other" and has_answer_of_type(kind, text[start:end], question):

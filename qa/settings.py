@@ -24,7 +24,10 @@ class QASettings:
     than by capital letters; ``rescore``: how many of the best sentences are embedded again,
     alone, at question time (0: only the vectors stored in the index); ``typed``: how many of
     the best sentences the named-entity model checks for a name of the kind asked for, which
-    moves them up (0: none; needs ``entities``); ``abstain_below``: the answer score under
+    moves them up (0: none; needs ``entities``); ``asked_share``: of a sentence's keyword score, the
+    part that counts only the words of the question's sentence that asks ("... was arrested on
+    Thursday. Who is his older brother?": "older", "brother"), the rest counting all its words
+    (0 to 1; 0: all words alike); ``abstain_below``: the answer score under
     which the assistant says the articles don't say (chosen on the dev sets, see docs/eval).
     """
 
@@ -42,6 +45,7 @@ class QASettings:
     entities: bool = True
     rescore: int = 10
     typed: int = 20
+    asked_share: float = 0.7  # 0.5 quoted 1 realtimeqa answer fewer; quail asks in one sentence
     abstain_below: float = 0.53
 
     def __post_init__(self) -> None:
@@ -53,6 +57,8 @@ class QASettings:
         for name in ("passages", "candidates", "answer_passages", "max_quotes", "rrf_k"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be at least 1")
+        if not 0.0 <= self.asked_share <= 1.0:
+            raise SettingsError(f"asked_share={self.asked_share}: must be between 0 and 1")
         if min(self.keyword_weight, self.dense_weight, self.date_weight) < 0:
             raise SettingsError("keyword_weight, dense_weight and date_weight must not be negative")
 

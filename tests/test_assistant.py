@@ -9,7 +9,7 @@ import pytest
 
 from index.build import add_articles
 from index.embed import HashingEmbedder
-from index.errors import EmptyQuestionError
+from index.errors import EmptyQuestionError, SettingsError
 from index.records import Article, make_article
 from index.settings import IndexSettings
 from index.store import load_index
@@ -157,12 +157,9 @@ def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assi
     assert {(c.article_id, c.start) for c in rescored} == {(c.article_id, c.start) for c in plain}
 
 
-def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(
-    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path, embedder: HashingEmbedder) -> None:
     """A question that sets a scene before it asks: sentences repeating the scene share most of
     its words, but the answer shares the words of the sentence that asks."""
-    import qa.answer
     from qa.answer import ExtractiveAnswerer
     from qa.qtype import asking_sentence
     from qa.retrieve import Query
@@ -182,17 +179,18 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(
     vector = embedder.embed_query(question)
     passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
 
-    def keyword_shares() -> dict[str, float]:
-        answerer = ExtractiveAnswerer(state.data, state.keyword, QASettings(rescore=0))
+    def keyword_shares(settings: QASettings) -> dict[str, float]:
+        answerer = ExtractiveAnswerer(state.data, state.keyword, settings)
         return {answerer._text(c): c.keyword for c in answerer.candidates(question, vector, passages)}
 
     scene = "Police in Port Ellis arrested Brightwater at his home on Thursday."
     answer = "Judge Mara Brightwater is the older sister of Andrew Brightwater."
-    weighted = keyword_shares()
+    weighted = keyword_shares(QASettings(rescore=0))
     assert weighted[answer] > weighted[scene]
-    monkeypatch.setattr(qa.answer, "ASKED_SHARE", 0.0)  # the whole question's words alone
-    plain = keyword_shares()
+    plain = keyword_shares(QASettings(rescore=0, asked_share=0.0))  # all the question's words alike
     assert plain[answer] < plain[scene]
+    with pytest.raises(SettingsError, match="asked_share"):
+        QASettings(asked_share=1.5)
 
 
 @pytest.mark.parametrize(
