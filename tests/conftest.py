@@ -83,6 +83,15 @@ def tiny_index(tmp_path: Path, articles: list[Article], embedder: HashingEmbedde
     return root
 
 
+def small_index(root: Path, articles: list[Article], embedder: HashingEmbedder) -> Path:
+    """A real index of a few hand-written ``articles`` at ``root``, one chunk per short article."""
+    from index.build import add_articles
+    from index.settings import IndexSettings
+
+    add_articles(root, articles, IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
+    return root
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the default sample index and the int8 model cache of each test session out of

@@ -11,9 +11,9 @@ from index.build import add_articles
 from index.embed import HashingEmbedder
 from index.errors import EmptyQuestionError, SettingsError
 from index.records import Article, make_article
-from index.settings import IndexSettings
 from index.store import load_index
 from qa import Assistant, Filters, QASettings, Turn
+from tests.conftest import small_index
 
 
 @pytest.fixture
@@ -171,9 +171,7 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path,
         title="Arrest in Port Ellis",
         source="Coast Courier",
     )
-    root = tmp_path / "index"
-    add_articles(root, [article], IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
-    state = Assistant(root, embedder)._state
+    state = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)._state
     question = "Andrew Brightwater was arrested in Port Ellis on Thursday. Who is his older sister?"
     assert asking_sentence(question) == "Who is his older sister?"
     vector = embedder.embed_query(question)

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from index.build import add_articles
 from index.embed import HashingEmbedder
 from index.errors import SettingsError
 from index.records import make_article
-from index.settings import IndexSettings
 from qa import Assistant, Filters, QASettings
 from qa.answer import ENTITY_BONUS, ExtractiveAnswerer
 from qa.extract import Evidence, extract
 from qa.ner import EntityTagger, asks_for_a_thing, category_labels, wanted_labels
 from qa.retrieve import Query
+from tests.conftest import small_index
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +140,7 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         title="A wedding in London",
         source="Test Wire",
     )
-    root = tmp_path / "index"
-    add_articles(root, [article], IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
-    state = Assistant(root, embedder)._state
+    state = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)._state
     question = "Which pop star married Callum Turner at the Old Town Hall?"
     vector = embedder.embed_query(question)
     passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
