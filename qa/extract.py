@@ -49,20 +49,16 @@ _TIME = re.compile(
     r"(?:in|since|by)\s+(?:18|19|20)\d\d|(?:last|next|this)\s+(?:week|month|year|spring|summer|fall|autumn|winter)|"
     r"yesterday|\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.))",
 )
-_NUMBER = re.compile(
-    r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent|million|billion|trillion|thousand|hundred))?"
-    r"(?:\s+(?!(?:and|or|of|in|on|at|to|the|a|an|for)\b)[a-z]+)?|"
+# a number (digits or words, with its scale: "$3 million", "40%"), then in _NUMBER the word after it
+_DIGITS = r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent|million|billion|trillion|thousand|hundred))?"
+_NUMERALS = (
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?",
-    re.I,
+    r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?"
 )
-# the number of a _NUMBER span without the word after it: "five golds" and "five as" vote for "five"
-_NUMBER_CORE = re.compile(
-    r"(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent|million|billion|trillion|thousand|hundred))?|"
-    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|dozens?|hundreds|thousands|millions)\b(?:\s+(?:million|billion|thousand|hundred))?",
-    re.I,
+_NUMBER = re.compile(
+    rf"{_DIGITS}(?:\s+(?!(?:and|or|of|in|on|at|to|the|a|an|for)\b)[a-z]+)?|{_NUMERALS}(?:\s+[a-z]+)?", re.I
 )
+_NUMBER_CORE = re.compile(rf"{_DIGITS}|{_NUMERALS}", re.I)  # "five golds" and "five as" vote for "five"
 _QUOTED = re.compile(r"[“\"]([^”\"]{12,600})[”\"]")
 SPEECH_VERB = re.compile(
     r"\b(?:called|calls|calling)\s+(?:for|on)\b|\b(?:urged?|urging|demand(?:ed|s)?|said|says|stressed|affirmed|"
