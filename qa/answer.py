@@ -126,7 +126,7 @@ class ExtractiveAnswerer:
         terms = list(dict.fromkeys(self.keyword.terms(without_time_words(question))))
         idf = self.keyword.idf(terms)
         total = sum(idf.values()) or 1.0
-        # "Andrew ... was arrested on Thursday. Who is his older brother?": the sentence that asks
+        # "The mayor was arrested on Thursday. Who is her deputy?": the sentence that asks
         # names what the answer is about; the others set the scene, which many sentences repeat
         asked = set(self.keyword.terms(without_time_words(asking_sentence(question))))
         asked_idf = {t: w for t, w in idf.items() if t in asked} or idf

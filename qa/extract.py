@@ -69,7 +69,7 @@ SPEECH_VERB = re.compile(
 )
 # "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word.
 # After has / had / will ..., a subject must follow for that ("Who will Trump meet?"); a verb or an
-# object makes "who" the subject ("Who has tied the bill to ...?", "Who had 22-minute remarks?").
+# object makes "who" the subject ("Who has tied the bill to ...?", "Who had the longest speech?").
 _SUBJECT_WORD = r"(?:[A-Z][\w'’.-]*|(?i:he|she|they|it|we|you|i)\b)"
 _OBJECT_QUESTION = re.compile(
     r"^\s*(?i:who|whom|what)\s+(?:(?i:did|does|do)\b"
@@ -86,7 +86,7 @@ VOTE_TEMPERATURE = 0.12  # a sentence 0.12 below the best votes with weight 1/e 
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 _PAST = re.compile(r"yesterday|last\b", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d\b(?![,.]\d)")
-YEAR_WEIGHT = 0.2  # "How many teams ...?": a year ("the 2026 World Cup") is rarely the count asked for
+YEAR_WEIGHT = 0.2  # "How many teams ...?": a year ("the 2030 Games") is rarely the count asked for
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 # kinds answered by a name: NER checks their spans, and their short forms vote for full names
 NAME_KINDS: frozenset[AnswerType] = frozenset({"person", "place", "entity"})

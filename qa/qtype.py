@@ -117,7 +117,7 @@ def expansion(letters: str, sentence: str) -> str | None:
     "Metropolitan"); "of", "and" ... give their first letter or nothing. The name is two words or more.
 
     Example:
-        >>> expansion("CBP", "U.S. Customs and Border Protection said it had reunited 500 families.")
+        >>> expansion("CBP", "U.S. Customs and Border Protection opened two new lanes at the bridge.")
         'Customs and Border Protection'
         >>> expansion("DOGE", "Musk led the Department of Government Efficiency for months.")
         'Department of Government Efficiency'

@@ -23,7 +23,7 @@ from qa.qtype import acronym, answer_type, expansion, has_answer_of_type
         ("What did Lavrov stress?", "speech"),
         ("Why did the talks fail?", "other"),
         ("What does NATO stand for?", "expansion"),
-        ("Stars came to the Met Gala. What does “Met” stand for?", "expansion"),
+        ("Markets rose after the Fed spoke. What does “Fed” stand for?", "expansion"),
         ("What does the party stand for?", "other"),  # values, not letters
     ],
 )
@@ -99,17 +99,17 @@ def test_number_with_the_counted_noun_wins() -> None:
 
 
 def test_votes_for_a_number_add_up_whatever_word_follows_it() -> None:
-    """ "five speedskating", "five as" and "five golds" are three votes for "five", which beats the
+    """ "four distance", "four as" and "four golds" are three votes for "four", which beats the
     "500" of the best sentence; shown without a word that is not the counted noun."""
-    question = "Heiden set the record in 1980. How many golds did he win?"
-    best = "At Lake Placid, Heiden won gold in the 500m, becoming the first to win all five speedskating events."
-    others = ["Heiden famously won five as he swept the events.", "No Olympian has matched his five golds."]
-    assert _one(question, best, *others) == "five"
+    question = "Skater Ola Brenn set a record in 1988. How many golds did she win?"
+    best = "At the winter games, Brenn won gold in the 500m, becoming the first to win all four distance events."
+    others = ["Brenn famously won four as she swept the events.", "No skater has matched her four golds."]
+    assert _one(question, best, *others) == "four"
     assert _one("How high did the ash go?", "The ash rose four miles high.") == "four miles"  # a unit stays
 
 
 def test_a_year_is_rarely_the_count_asked_for() -> None:
-    best = "The 2026 tournament starts in June in Mexico City."
+    best = "The 2027 tournament starts in June in Lyon."
     assert _one("How many nations will take part?", best, "In all, 48 nations will take part.") == "48 nations"
 
 
@@ -136,12 +136,12 @@ def test_object_questions_take_the_phrase_after_the_last_question_word() -> None
 
 @pytest.mark.parametrize(
     "question",
-    ["Who had 22-minute scripted remarks?", "Who has tied the bill to the budget?", "Who will want to speak?"],
+    ["Who had the longest speech at the summit?", "Who has tied the bill to the budget?", "Who will want to speak?"],
 )
 def test_who_as_the_subject_is_answered_by_a_name(question: str) -> None:
     """After has / had / will, a verb or an object (not a subject) means "who" did it: a name."""
-    sentence = "In Singapore, Donald Trump gave 22-minute scripted remarks and tied the bill to the budget."
-    assert _one(question, sentence) == "Donald Trump"
+    sentence = "In Lyon, Mara Ellison gave the longest speech at the summit and tied the bill to the budget."
+    assert _one(question, sentence) == "Mara Ellison"
 
 
 def test_nothing_to_extract_gives_none() -> None:
@@ -155,7 +155,7 @@ def test_nothing_to_extract_gives_none() -> None:
     [
         (
             "CBP",
-            "Late Friday, U.S. Customs and Border Protection said it had reunited families.",
+            "On Monday, U.S. Customs and Border Protection opened two new lanes at the bridge.",
             "Customs and Border Protection",
         ),
         ("DOGE", "Musk led the Department of Government Efficiency for months.", "Department of Government Efficiency"),
@@ -172,13 +172,13 @@ def test_expansion_spells_the_letters_out(letters: str, sentence: str, name: str
 
 
 def test_what_letters_stand_for_is_answered_by_the_name_they_abbreviate() -> None:
-    question = "Celebrities gathered at the Met Gala on Monday. What does “Met” stand for?"
-    assert acronym(question) == "Met"
-    gala = "The Met Gala hosts an elite class of celebrities."
-    museum = "Hollywood's biggest stars walked the runway at the Metropolitan Museum of Art."
-    assert _one(question, gala, museum) == "Metropolitan Museum of Art"
+    question = "Markets rose after the Fed spoke on Monday. What does “Fed” stand for?"
+    assert acronym(question) == "Fed"
+    repeats = "The Fed kept its rates where they were."
+    spells = "Officials at the Federal Reserve said inflation was slowing."
+    assert _one(question, repeats, spells) == "Federal Reserve"
     # the sentence that spells it out gets the answer-type bonus; the one that only repeats it, none
-    assert has_answer_of_type("expansion", museum, question)
-    assert not has_answer_of_type("expansion", gala, question)
+    assert has_answer_of_type("expansion", spells, question)
+    assert not has_answer_of_type("expansion", repeats, question)
     assert _one("What is U.N. short for?", "The United Nations met.") == "United Nations"
     assert _one("What does NATO stand for?", "NATO allies met in Brussels.") is None

@@ -103,20 +103,20 @@ def test_the_noun_after_which_narrows_the_labels(question: str, labels: set[str]
 @pytest.mark.parametrize(
     ("question", "thing"),
     [
-        ("Which virus has been linked to a deadly outbreak aboard a cruise ship?", True),
-        ("Data centers use huge amounts of which resource?", True),
-        ("Which health condition is being renamed?", True),
-        ("Which professional sports league shook up its coaching staffs?", False),  # a league: a name
-        ("Which city got its first casino?", False),
+        ("Which virus was found in the harbor's shellfish?", True),
+        ("Paper mills use large amounts of which resource?", True),
+        ("Which health condition was given a new name?", True),
+        ("Which professional sports league changed its rules?", False),  # a league: a name
+        ("Which city opened a new ferry line?", False),
         ("Which of the following was named first?", False),
     ],
 )
 def test_a_common_noun_asked_for_wants_no_name(question: str, thing: bool) -> None:
-    """ "Which virus" is answered by a common noun ("hantavirus"): no entity label fits, and the
-    short answer is left to the sentence rather than cut as a name ("Atlantic Ocean")."""
+    """ "Which virus" is answered by a common noun ("norovirus"): no entity label fits, and the
+    short answer is left to the sentence rather than cut as a name ("Gulf of Lyon")."""
     assert asks_for_a_thing(question) is thing
     assert (wanted_labels(question, "entity") == frozenset()) is thing
-    sentence = "A hantavirus outbreak struck a cruise ship in the Atlantic Ocean, officials in Spain said."
+    sentence = "A norovirus outbreak was traced to shellfish from the Gulf of Lyon, officials in France said."
     short = extract(question, "entity", [Evidence(sentence, 1.0)])
     assert (short is None) is thing
 
