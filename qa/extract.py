@@ -293,8 +293,7 @@ def extract(
     known = {"country": COUNTRIES, "state": US_STATES}.get(category(question))
     common = {w for item in evidence for w in _WORD.findall(item.text) if w.islower()}
     votes: dict[str, float] = {}
-    surface: dict[str, str] = {}
-    shown: dict[str, float] = {}
+    surface: dict[str, tuple[float, str]] = {}  # key -> its best single vote and that spelling
     top = evidence[0].score
     weights = [math.exp((item.score - top) / VOTE_TEMPERATURE) for item in evidence]
     titled = kind == "entity" and _WORK.search(question) is not None
@@ -337,14 +336,14 @@ def extract(
                     span = core.group(0)  # ... but "how many golds": "five", not "five as"
             vote = weight * bonus * (1.0 - 0.02 * order)
             votes[key] = votes.get(key, 0.0) + vote
-            if key not in surface or vote > shown[key]:  # shown as its best-voted spelling
-                surface[key], shown[key] = span, vote
+            if key not in surface or vote > surface[key][0]:  # shown as its best-voted spelling
+                surface[key] = (vote, span)
     if not votes:
         return None
     if kind in NAME_KINDS:
         votes = _merge_short_forms(votes)
     best = max(votes, key=lambda k: (votes[k], -len(k)))
-    return surface[best]
+    return surface[best][1]
 
 
 def _merge_short_forms(votes: dict[str, float]) -> dict[str, float]:

@@ -144,13 +144,19 @@ THINGS = frozenset(
 )
 
 
+def _singulars(word: str) -> set[str]:
+    """The word and the singulars it may be the plural of: "cities" -> city, "countries" -> country."""
+    return {word, word.removesuffix("s"), word.removesuffix("es"), re.sub(r"ies$", "y", word)}
+
+
+def _names_a_thing(question: str) -> bool:
+    which = _WHICH.search(question)
+    return any(_singulars(w) & THINGS for w in (which.group(1).lower().split() if which else []))
+
+
 def asks_for_a_thing(question: str) -> bool:
     """ "Which virus", "which resource": the answer is a common noun, not a name."""
-    if category_labels(question) is not None:
-        return False
-    which = _WHICH.search(question)
-    words = which.group(1).lower().split() if which else []
-    return any({w, w.removesuffix("s"), w.removesuffix("es"), re.sub(r"ies$", "y", w)} & THINGS for w in words)
+    return category_labels(question) is None and _names_a_thing(question)
 
 
 def category_labels(question: str) -> frozenset[str] | None:
@@ -173,8 +179,8 @@ def category_labels(question: str) -> frozenset[str] | None:
         words += phrase[owners[-1] + 1 :] if owners else phrase  # "JD Vance's new book": the book
     for word in words:  # the noun is among the next few words
         word = re.sub(r"['’]s$", "", word)
+        singular = _singulars(word)
         for nouns, labels in _GROUPS:
-            singular = {word, word.removesuffix("s"), word.removesuffix("es"), re.sub(r"ies$", "y", word)}
             if singular & nouns:
                 return labels
     return None
@@ -184,6 +190,7 @@ def wanted_labels(question: str, kind: AnswerType) -> frozenset[str]:
     """The labels a name answering ``question`` may have: the "which <noun>" ones when the noun
     tells (``category_labels``), else those of the question's kind; none for dates and numbers,
     nor for a common noun (``asks_for_a_thing``: "which virus")."""
-    if asks_for_a_thing(question):
-        return frozenset()
-    return category_labels(question) or LABELS.get(kind, frozenset())
+    labels = category_labels(question)
+    if labels is not None:
+        return labels
+    return frozenset() if _names_a_thing(question) else LABELS.get(kind, frozenset())

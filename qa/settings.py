@@ -24,11 +24,11 @@ class QASettings:
     than by capital letters; ``rescore``: how many of the best sentences are embedded again,
     alone, at question time (0: only the vectors stored in the index); ``typed``: how many of
     the best sentences the named-entity model checks for a name of the kind asked for, which
-    moves them up (0: none; needs ``entities``); ``asked_share``: of a sentence's keyword score, the
-    part that counts only the words of the question's sentence that asks ("... was arrested on
-    Thursday. Who is her deputy?": "deputy"), the rest counting all its words
-    (0 to 1; 0: all words alike); ``abstain_below``: the answer score under
-    which the assistant says the articles don't say (chosen on the dev sets, see docs/eval).
+    moves them up (0: none; needs ``entities``); ``asked_share``: of a sentence's keyword
+    score, the part that counts only the words of the question's sentence that asks ("... was
+    arrested on Thursday. Who is her deputy?": "deputy"), the rest counting all its words (0 to
+    1; 0: all words alike); ``abstain_below``: the answer score under which the assistant says
+    the articles don't say (chosen on the dev sets, see docs/eval).
     """
 
     retrieval: RetrievalMode = "hybrid"
