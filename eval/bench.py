@@ -30,7 +30,7 @@ import numpy as np
 
 from index.embed import DEFAULT_MODEL
 from index.records import Article, Chunk
-from index.store import IndexData, load_index, save_index
+from index.store.generations import IndexData, load_index, save_index
 
 COPY_CHUNKS = 4  # a replicated article keeps its first chunks: ~3.5 chunks/article, as issue 7 sizes 100k
 
@@ -221,7 +221,8 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
 def bench_cold(index_dir: Path, question: str, runs: int) -> list[Row]:
     """``newsqa ask`` in a fresh process vs importing torch and loading the model alone."""
     ask = [sys.executable, "-m", "qa.cli", "ask", question, "--index", str(index_dir)]
-    model = [sys.executable, "-c", "from index.embed import SentenceTransformerEmbedder as E; E().embed_query('x')"]
+    load = "from index.embed.sbert import SentenceTransformerEmbedder as E; E().embed_query('x')"
+    model = [sys.executable, "-c", load]
     env_runs = {"ask": ask, "model": model}
     took: dict[str, list[float]] = {}
     for key, cmd in env_runs.items():
@@ -253,7 +254,7 @@ def bench_store(pool: np.ndarray, n: int, queries: int, work: Path) -> list[Row]
     """Build time, bytes per vector, search p95 and recall@10 (vs exact) of the store at ``n`` vectors."""
     import faiss
 
-    from index.vectors import build_store
+    from index.store.vectors import build_store
 
     faiss.omp_set_num_threads(1)  # queries run one thread each (index/threads.py)
     x = synthetic(pool, n, seed=1)
@@ -330,8 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.articles.is_file():
         print(f"error: no articles file at {args.articles} (pass --articles PATH to the dev JSONL)", file=sys.stderr)
         return 2
-    from index.embed import PACKAGED_MODEL, make_embedder, packaged_model_path
-    from index.ingest import ingest_paths
+    from index.embed import PACKAGED_MODEL, make_embedder
+    from index.embed.base import packaged_model_path
+    from index.read.ingest import ingest_paths
 
     articles = ingest_paths([args.articles]).articles
     gold = args.gold or args.articles.with_name("qa.jsonl")
@@ -370,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Build: the first {args.build_articles} dev articles, median of {args.build_repeats} turns taken in "
         "alternation; newsqa's build also pools per-sentence vectors (same forward pass), writes BM25 and the "
         "checksummed index; the baseline only encodes (SentenceTransformer.encode, defaults) and adds to "
-        "IndexFlatIP. ':int8' is the same model run by onnxruntime with int8 weights (index/onnx_embed.py).",
+        "IndexFlatIP. ':int8' is the same model run by onnxruntime with int8 weights (index/embed/int8.py).",
         f"Scales: replicated dev articles (new ids, copies cut to their first {COPY_CHUNKS} chunks, same chunk and "
         "sentence vectors plus N(0, 0.01) noise on chunk vectors); scale 1000 is the dev corpus itself (full length).",
         "Store: synthetic vectors a + 0.5·b + noise from random real dev chunk vectors a, b (uniform random vectors "

@@ -16,10 +16,10 @@ from pathlib import Path
 from index.build import build_index
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
 from index.errors import BadInputError, IndexMismatchError
-from index.ingest import ingest_paths
+from index.read.ingest import ingest_paths
 from index.records import Article
 from index.settings import IndexSettings
-from index.store import current_generation, load_index, read_manifest
+from index.store.generations import current_generation, load_index, read_manifest
 
 BUILD_STATS = "eval-build.json"  # written next to CURRENT by the eval that built the index
 

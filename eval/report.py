@@ -18,7 +18,7 @@ from typing import Any
 
 from eval.run import EvalResult
 from eval.score import RECALL_KS, summarize, summarize_by_type
-from index.store import read_manifest
+from index.store.generations import read_manifest
 
 PACKAGES = ("newsqa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "numpy", "matplotlib")
 REPO = Path(__file__).resolve().parents[1]

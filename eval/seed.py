@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from index.ingest import ingest_paths
+from index.read.ingest import ingest_paths
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "qa" / "data" / "sample" / "lavrov-gaza-ceasefire.txt"
 SEED_GOLD = Path(__file__).resolve().parent / "data" / "seed_gold.jsonl"

@@ -10,7 +10,7 @@ from index.errors import (
     NewsQAError,
     SettingsError,
 )
-from index.ingest import FieldMap, IngestLine, IngestResult, ingest_paths
+from index.read.ingest import FieldMap, IngestLine, IngestResult, ingest_paths
 from index.records import Article, Chunk, make_article
 from index.settings import IndexSettings
 

@@ -18,10 +18,10 @@ import numpy as np
 from index.chunk import Chunker, chunk_sentences
 from index.embed import Embedder, make_embedder
 from index.errors import BadInputError, IndexMismatchError, IndexNotFoundError
-from index.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
+from index.read.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
 from index.records import Article, Chunk
 from index.settings import IndexSettings
-from index.store import IndexData, current_generation, load_index, save_index, write_lock
+from index.store.generations import IndexData, current_generation, load_index, save_index, write_lock
 
 EMBED_GROUP = 256  # chunks per embedder call: the progress bar's step
 
@@ -174,22 +174,7 @@ def add_articles(
         embedder = embedder or make_embedder(settings.embedder)
         data = existing or _empty(settings, embedder)
 
-        known_hashes = {a.content_hash: a.id for a in data.articles.values()}
-        fresh: dict[str, Article] = {}
-        replaced: set[str] = set()
-        unchanged = duplicates = 0
-        for article in articles:
-            old = data.articles.get(article.id)
-            if old is not None and old.content_hash == article.content_hash:
-                unchanged += 1
-            elif article.id in fresh or known_hashes.get(article.content_hash, article.id) != article.id:
-                duplicates += 1
-            else:
-                _check_storable(article)
-                if old is not None:
-                    replaced.add(article.id)
-                fresh[article.id] = article
-                known_hashes[article.content_hash] = article.id
+        fresh, replaced, unchanged, duplicates = _sort_new(data, articles)
         data = _without(data, replaced)
         embed_started = time.perf_counter()
         chunks, chunk_vecs, sentences, sentence_vecs = embed_articles(
@@ -227,6 +212,28 @@ def add_articles(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
     )
+
+
+def _sort_new(data: IndexData, articles: Iterable[Article]) -> tuple[dict[str, Article], set[str], int, int]:
+    """Split ``articles`` against the index: the ones to embed (new or changed), the ids they
+    replace, and how many are unchanged or duplicates (same text under another id)."""
+    known_hashes = {a.content_hash: a.id for a in data.articles.values()}
+    fresh: dict[str, Article] = {}
+    replaced: set[str] = set()
+    unchanged = duplicates = 0
+    for article in articles:
+        old = data.articles.get(article.id)
+        if old is not None and old.content_hash == article.content_hash:
+            unchanged += 1
+        elif article.id in fresh or known_hashes.get(article.content_hash, article.id) != article.id:
+            duplicates += 1
+        else:
+            _check_storable(article)
+            if old is not None:
+                replaced.add(article.id)
+            fresh[article.id] = article
+            known_hashes[article.content_hash] = article.id
+    return fresh, replaced, unchanged, duplicates
 
 
 def build_index(

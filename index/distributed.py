@@ -31,7 +31,7 @@ from index.embed import Embedder, make_embedder
 from index.errors import CorruptIndexError, SettingsError
 from index.records import Article, Chunk
 from index.settings import IndexSettings
-from index.store import IndexData, fsync_path, save_index, write_lock
+from index.store.generations import IndexData, fsync_path, save_index, write_lock
 
 SHARD_FORMAT = 1
 DEFAULT_SHARD_SIZE = 256  # articles per shard: ~1,000-2,000 chunks, a few minutes of one worker

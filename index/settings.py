@@ -21,7 +21,7 @@ class IndexSettings:
     MiniLM reads 256 word pieces, about 1,000 characters of English news.
 
     ``store``: where the chunk vectors live: ``"faiss"`` (a file in each generation) or
-    ``"milvus"`` (a collection per generation, ``index/milvus_store.py``). ``milvus_uri``:
+    ``"milvus"`` (a collection per generation, ``index/store/milvus.py``). ``milvus_uri``:
     empty for Milvus Lite inside each generation folder, a ``.db`` path for one Milvus Lite
     file, or ``http://host:19530`` for a Milvus server (its token comes from the
     ``NEWSQA_MILVUS_TOKEN`` environment variable, never from the manifest).

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.keyword import KeywordIndex
-from index.store import IndexData
+from index.store.generations import IndexData
+from index.store.keyword import KeywordIndex
 from qa.dates import without_time_words
 from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
 from qa.ner import Entity, EntityTagger, wanted_labels

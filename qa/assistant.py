@@ -11,8 +11,8 @@ from pathlib import Path
 
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
 from index.errors import EmptyQuestionError, IndexMismatchError, SettingsError
-from index.keyword import KeywordIndex
-from index.store import IndexData, current_generation, load_index, load_keyword_index
+from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
+from index.store.keyword import KeywordIndex
 from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
@@ -219,7 +219,7 @@ def load_assistant(
 
     ``index_dir`` None means the bundled sample corpus, built on first use.
     """
-    from index.store import read_manifest
+    from index.store.generations import read_manifest
 
     builder: Embedder | None = None
     if index_dir is None:

@@ -143,7 +143,7 @@ def _print_answer(answer: Answer) -> None:
 
 def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
     from index.build import build_index
-    from index.ingest import FieldMap
+    from index.read.ingest import FieldMap
     from qa.sample import default_index_dir
 
     if args.embedder:
@@ -206,7 +206,7 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
 
 def _refuse_new_settings_on_existing(root: Path, index_values: dict[str, Any]) -> None:
     """An existing index keeps the settings it was built with: asking for others is an error, not ignored."""
-    from index.store import current_generation, read_manifest
+    from index.store.generations import current_generation, read_manifest
 
     if current_generation(root) is None or not index_values:
         return
@@ -221,8 +221,8 @@ def _refuse_new_settings_on_existing(root: Path, index_values: dict[str, Any]) -
 def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields: Any, root: Path) -> int:
     """``newsqa index --workers N``: embed over Ray in resumable shards, then build the index from them."""
     from index.distributed import embed_to_shards, index_from_shards
-    from index.ingest import ingest_paths
-    from index.store import current_generation
+    from index.read.ingest import ingest_paths
+    from index.store.generations import current_generation
 
     if current_generation(root) is not None and not args.rebuild:
         raise SettingsError(

@@ -14,9 +14,9 @@ from datetime import date
 
 import numpy as np
 
-from index.keyword import KeywordIndex
-from index.store import IndexData
-from index.vectors import RowFilter, RowMask, VectorStore
+from index.store.generations import IndexData
+from index.store.keyword import KeywordIndex
+from index.store.vectors import RowFilter, RowMask, VectorStore
 from qa.dates import date_intent
 from qa.records import Filters, Passage
 from qa.settings import QASettings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from index.build import build_index
 from index.embed import Embedder
-from index.store import current_generation
+from index.store.generations import current_generation
 
 SAMPLE_DIR = Path(__file__).parent / "data" / "sample"
 

@@ -26,9 +26,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from index.build import add_articles  # noqa: E402
 from index.embed import HashingEmbedder  # noqa: E402
-from index.ingest import ingest_paths  # noqa: E402
+from index.read.ingest import ingest_paths  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
-from index.store import load_index  # noqa: E402
+from index.store.generations import load_index  # noqa: E402
 from tests.conftest import tiny_articles  # noqa: E402
 from tests.test_reliability import (  # noqa: E402
     PHASES,
@@ -129,7 +129,7 @@ def render(kills, kill_seconds, cases, bad, runs) -> str:  # type: ignore[no-unt
         "Figures from `python scripts/reliability_report.py` (the harness of `tests/test_reliability.py`,",
         f"more repetitions), on {platform.machine()} with {os.cpu_count()} CPU cores, Python {platform.python_version()};",
         "hashing embedder throughout, so the figures measure the index, not the model. Regenerate them after",
-        "changing `index/store.py`, `index/build.py` or `index/ingest.py`.",
+        "changing `index/store/generations.py`, `index/build.py` or `index/read/ingest.py`.",
         "",
         "| What | Result |",
         "|---|---|",

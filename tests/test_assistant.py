@@ -11,7 +11,7 @@ from index.build import add_articles
 from index.embed import HashingEmbedder
 from index.errors import EmptyQuestionError, SettingsError
 from index.records import Article, make_article
-from index.store import load_index
+from index.store.generations import load_index
 from qa import Assistant, Filters, QASettings, Turn
 from tests.conftest import small_index
 

@@ -17,7 +17,7 @@ from index.build import add_articles
 from index.distributed import embed_to_shards, index_from_shards, shard_is_complete
 from index.records import Article, make_article
 from index.settings import IndexSettings
-from index.store import IndexData, load_index
+from index.store.generations import IndexData, load_index
 from tests.conftest import tiny_articles
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.keyword import KeywordIndex
+from index.store.keyword import KeywordIndex
 from qa.extract import Evidence, _name_spans, extract, words_of
 from qa.qtype import acronym, answer_type, expansion, has_answer_of_type
 

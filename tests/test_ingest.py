@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.clean import strip_boilerplate
 from index.errors import BadInputError
-from index.ingest import FieldMap, IngestLine, IngestResult, ingest_bytes, ingest_paths, ingest_text
+from index.read.clean import strip_boilerplate
+from index.read.ingest import FieldMap, IngestLine, IngestResult, ingest_bytes, ingest_paths, ingest_text
 from index.records import make_article
 from tests.conftest import SEED
 

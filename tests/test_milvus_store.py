@@ -17,8 +17,8 @@ from index.embed import HashingEmbedder
 from index.errors import CorruptIndexError
 from index.records import Article, make_article
 from index.settings import IndexSettings
-from index.store import IndexData, load_index, load_keyword_index, read_manifest
-from index.vectors import RowFilter, RowMask
+from index.store.generations import IndexData, load_index, load_keyword_index, read_manifest
+from index.store.vectors import RowFilter, RowMask
 from qa.records import Filters
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -139,7 +139,7 @@ def test_the_date_window_and_a_filter_intersect() -> None:
 
 @needs_milvus
 def test_filter_expressions_quote_their_strings() -> None:
-    from index.milvus_store import filter_expression
+    from index.store.milvus import filter_expression
 
     where = RowFilter(frozenset({'The "Quoted" Times', "a\\b"}), 739000, 739010)
     assert filter_expression(where) == (
@@ -213,7 +213,7 @@ def test_a_missing_collection_is_a_clear_error(tmp_path: Path) -> None:
     root = tmp_path / "ix"
     build(root, "milvus", corpus(4))
     generation, _ = read_manifest(root)
-    from index.milvus_store import release
+    from index.store.milvus import release
 
     release(str((generation / "chunks.milvus.db").resolve()))
     shutil.rmtree(generation / "chunks.milvus.db")

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import onnx_embed
 from index.build import add_articles
-from index.embed import SentenceTransformerEmbedder, make_embedder
-from index.onnx_embed import OnnxInt8Embedder, ensure_int8_model
+from index.embed import int8 as onnx_embed
+from index.embed import make_embedder
+from index.embed.int8 import OnnxInt8Embedder, ensure_int8_model
+from index.embed.sbert import SentenceTransformerEmbedder
 from index.records import Article
 from index.settings import IndexSettings
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from index.build import add_articles
-from index.embed import SentenceTransformerEmbedder
+from index.embed.sbert import SentenceTransformerEmbedder
 from index.records import Article
 from index.settings import IndexSettings
 from qa import Assistant, load_assistant

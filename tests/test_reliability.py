@@ -33,7 +33,13 @@ from index.embed import HashingEmbedder
 from index.errors import BadInputError, CorruptIndexError, NewsQAError
 from index.records import Article, make_article
 from index.settings import IndexSettings
-from index.store import _manifest_checksum, current_generation, load_index, load_keyword_index, read_manifest
+from index.store.generations import (
+    _manifest_checksum,
+    current_generation,
+    load_index,
+    load_keyword_index,
+    read_manifest,
+)
 from qa.settings import QASettings
 
 FIX = "newsqa index --rebuild"
@@ -245,7 +251,8 @@ def _kill_context() -> Any:
     # a fork server that has already imported everything: each indexer starts in milliseconds,
     # so the random delay lands in the indexing itself, not in Python's start-up
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["qa.cli", "index.build", "index.ingest", "faiss", "bm25s", "tests.test_reliability"])
+    preload = ["qa.cli", "index.build", "index.read.ingest", "faiss", "bm25s", "tests.test_reliability"]
+    ctx.set_forkserver_preload(preload)
     return ctx
 
 
@@ -612,7 +619,7 @@ def test_checksums_are_verified_before_faiss_reads_a_byte(tiny_index: Path, monk
 def test_a_reader_racing_two_writers_gets_the_new_generation(
     tiny_index: Path, articles: list[Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.store as store
+    import index.store.generations as store
 
     real = store._verified_bytes
     raced: list[bool] = []
@@ -780,7 +787,7 @@ def test_any_article_text_survives_save_and_load_unchanged(
     articles = [
         make_article(t, title=titles[i], source=titles[-1 - i], url=f"u{i}", published=day) for i, t in enumerate(texts)
     ]
-    # one ordinary article: an index whose every chunk is word-less (":") fails in bm25s (index/keyword.py)
+    # one ordinary article: an index whose every chunk is word-less (":") fails in bm25s (index/store/keyword.py)
     articles.append(make_article("Ordinary words for the keyword index.", title="plain", url="u-plain"))
     expected: dict[str, Article] = {}
     for article in articles:  # the same text twice is kept once, the first copy

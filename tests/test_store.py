@@ -14,7 +14,7 @@ from index.embed import HashingEmbedder
 from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from index.records import Article, make_article
 from index.settings import IndexSettings
-from index.store import current_generation, load_index, load_keyword_index, read_manifest
+from index.store.generations import current_generation, load_index, load_keyword_index, read_manifest
 from qa.records import Filters
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -132,7 +132,7 @@ def test_an_interrupted_write_leaves_the_last_good_index(
 ) -> None:
     root = tmp_path / "index"
     add_articles(root, articles[:2], _settings(embedder), embedder)
-    import index.store as store
+    import index.store.generations as store
 
     def crash(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
@@ -198,7 +198,7 @@ def test_source_and_date_filters_restrict_retrieval(tiny_index: Path, embedder: 
 
 
 def test_keyword_index_of_another_tokenizer_is_rebuilt_or_refused(tiny_index: Path, embedder: HashingEmbedder) -> None:
-    import index.store as store
+    import index.store.generations as store
     from qa import Assistant
 
     generation = current_generation(tiny_index)

@@ -13,8 +13,8 @@ from index.build import add_articles
 from index.embed import HashingEmbedder
 from index.records import Article
 from index.settings import IndexSettings
-from index.store import read_manifest
-from index.vectors import FaissStore, StoredRows, build_store, read_store
+from index.store.generations import read_manifest
+from index.store.vectors import FaissStore, StoredRows, build_store, read_store
 
 
 def _vectors(n: int = 3000, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.errors import NewsQAError, SettingsError
-from index.ingest import IngestLine, IngestResult
+from index.read.ingest import IngestLine, IngestResult
 from index.records import Article
 from qa.assistant import Assistant, Turn, load_assistant
 from qa.records import Filters
@@ -198,7 +198,7 @@ def _rows(lines: Sequence[IngestLine]) -> list[tuple[str, str, int, str]]:
 
 
 def _ingest_bytes(name: str, data: bytes) -> IngestResult:
-    from index import ingest
+    from index.read import ingest
 
     if hasattr(ingest, "ingest_bytes"):
         result: IngestResult = ingest.ingest_bytes(name, data)
@@ -210,7 +210,7 @@ def _ingest_bytes(name: str, data: bytes) -> IngestResult:
 
 
 def _ingest_text(text: str, title: str, source: str) -> IngestResult:
-    from index import ingest
+    from index.read import ingest
 
     if hasattr(ingest, "ingest_text"):
         result: IngestResult = ingest.ingest_text(text, title=title, source=source)

@@ -4,18 +4,16 @@ Layout: ``ROOT/CURRENT`` names the live generation ``ROOT/gen-NNNNNN/``, which h
 ``manifest.json``, ``articles.jsonl``, ``chunks.jsonl`` (line i = vector row i),
 ``chunks.faiss``, ``sentences.npy`` (rows: chunk row, start, end), ``sentence_vectors.npy``
 and ``keyword/``; with ``store = "milvus"`` the chunk vectors live in a Milvus collection
-instead of ``chunks.faiss`` (``index/milvus_store.py``; by default Milvus Lite's folder
-``chunks.milvus.db/`` inside the generation). A write builds a new generation in a temporary folder, renames it into
-place, then replaces ``CURRENT`` atomically: a crash at any moment leaves the previous
-generation live and intact.
+instead of ``chunks.faiss`` (``milvus.py``; by default Milvus Lite's ``chunks.milvus.db/`` inside
+the generation). A write builds a new generation in a temporary folder, renames it into place,
+then replaces ``CURRENT`` atomically: a crash at any moment leaves the previous generation intact.
 
-Loading trusts nothing on disk: the manifest carries its own checksum and one for every
-file, each file is hashed before any parser (FAISS, NumPy, JSON, bm25s) reads it, and
-the parsed contents are checked against each other (counts, dimensions, every chunk's
-offsets into its article). Milvus's own files are not hashed (Milvus Lite rewrites them
-when it opens them); its collection is checked for its dimension and row count. Any
-failure is a ``CorruptIndexError`` or ``IndexMismatchError`` that names the file and says
-how to rebuild.
+Loading trusts nothing on disk: the manifest carries its own checksum and one for every file,
+each file is hashed before any parser (FAISS, NumPy, JSON, bm25s) reads it, and the parsed
+contents are checked against each other (counts, dimensions, every chunk's offsets). Milvus's
+own files are not hashed (Milvus Lite rewrites them when it opens them); its collection is
+checked for its dimension and row count. Any failure is a ``CorruptIndexError`` or
+``IndexMismatchError`` that names the file and says how to rebuild.
 """
 
 from __future__ import annotations
@@ -37,19 +35,19 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
-from index.keyword import KeywordIndex
 from index.records import Article, Chunk
-from index.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store
-from index.verify import FORMAT_VERSION, REQUIRED_FILES, verified_path
-from index.verify import check_consistency as _check_consistency
-from index.verify import manifest_checksum as _manifest_checksum
-from index.verify import read_manifest_file as _read_manifest_file
-from index.verify import rebuild_hint as _rebuild
-from index.verify import sha256 as _sha256
-from index.verify import verified_bytes as _verified_bytes
+from index.store.keyword import KeywordIndex
+from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store
+from index.store.verify import FORMAT_VERSION, REQUIRED_FILES, verified_path
+from index.store.verify import check_consistency as _check_consistency
+from index.store.verify import manifest_checksum as _manifest_checksum
+from index.store.verify import read_manifest_file as _read_manifest_file
+from index.store.verify import rebuild_hint as _rebuild
+from index.store.verify import sha256 as _sha256
+from index.store.verify import verified_bytes as _verified_bytes
 
 if TYPE_CHECKING:
-    from index.milvus_store import MilvusStore
+    from index.store.milvus import MilvusStore
 
 __all__ = ["FORMAT_VERSION", "REQUIRED_FILES", "IndexData", "load_index", "read_manifest", "save_index"]
 MMAP_FROM_BYTES = 64 * 2**20  # a vector file this large is memory-mapped, not read into a bytes object
@@ -96,7 +94,7 @@ class IndexData:
 
 def _files(directory: Path) -> list[Path]:
     """The files the manifest holds checksums for (not Milvus Lite's, which Milvus itself rewrites)."""
-    from index.milvus_store import LITE_DIR
+    from index.store.milvus import LITE_DIR
 
     return sorted(
         p
@@ -202,9 +200,11 @@ def save_index(root: Path, data: IndexData) -> Path:
     _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
     _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in data.chunks))
     if data.settings.get("store") == "milvus":
-        from index.milvus_store import write_collection
+        from index.store.milvus import write_collection
 
-        vector_entry = write_collection(tmp, name, data)
+        rows = [data.articles[c.article_id] for c in data.chunks]  # each chunk's source, day and article
+        metadata = [(a.source, a.published.toordinal() if a.published else -1, a.id) for a in rows]
+        vector_entry = write_collection(tmp, name, data.settings, data.chunk_vectors, metadata, data.dim)
     else:
         vectors = build_store(np.asarray(data.chunk_vectors, dtype=np.float32).reshape(-1, data.dim), data.vector_kind)
         vector_entry = vectors.save(tmp / "chunks.faiss")
@@ -261,7 +261,7 @@ def _drop_milvus(generation: Path) -> None:
     except (OSError, ValueError, AttributeError):
         return  # no readable manifest: a temporary folder, or vectors in a file
     if isinstance(entry, dict) and entry.get("kind") == "milvus":
-        from index.milvus_store import drop_generation
+        from index.store.milvus import drop_generation
 
         drop_generation(generation, entry)
 
@@ -299,7 +299,7 @@ def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> Fai
     if not isinstance(entry, dict):
         raise CorruptIndexError(f"{generation / 'manifest.json'}: vectors entry {entry!r}; {_rebuild(root)}")
     if entry.get("kind") == "milvus":
-        from index.milvus_store import open_collection
+        from index.store.milvus import open_collection
 
         dim = manifest["embedder"]["dim"]
         manifest_path = generation / "manifest.json"

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embed import PACKAGED_MODEL, Spans, _normalise, model_location, pool_spans
+from index.embed.base import PACKAGED_MODEL, Spans, model_location, normalise, pool_spans
 from index.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -314,7 +314,7 @@ class OnnxInt8Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         tokenizer, _, _ = self._load()
         (hidden,) = self._hidden([tokenizer.encode(text).ids], threads=1)
-        vec: np.ndarray = _normalise(hidden.mean(axis=0, keepdims=True))[0]
+        vec: np.ndarray = normalise(hidden.mean(axis=0, keepdims=True))[0]
         return vec
 
     def embed_chunks(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, np.ndarray]:
@@ -330,5 +330,5 @@ class OnnxInt8Embedder:
             offsets = np.asarray(encoded[i].offsets).reshape(-1, 2)
             special = np.asarray(encoded[i].special_tokens_mask)
             span_rows.extend(pool_spans(tokens, offsets, special, spans[i], chunk_vecs[i]))
-        span_vecs = _normalise(np.stack(span_rows)) if span_rows else np.zeros((0, dim), np.float32)
-        return _normalise(chunk_vecs), span_vecs
+        span_vecs = normalise(np.stack(span_rows)) if span_rows else np.zeros((0, dim), np.float32)
+        return normalise(chunk_vecs), span_vecs

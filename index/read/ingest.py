@@ -2,7 +2,7 @@
 
 Formats, by extension (a file without one is sniffed): plain text ``.txt`` and Markdown
 ``.md`` (title from the first line; site navigation cut from the end, see
-``index.clean``), HTML ``.html/.htm`` (trafilatura: main text plus title, date, author,
+``index.read.clean``), HTML ``.html/.htm`` (trafilatura: main text plus title, date, author,
 url, site name), ``.json``, ``.jsonl/.ndjson``, ``.csv/.tsv`` (fields
 ``id,title,text,source,url,published,author``; other names through ``FieldMap``), and
 RSS/Atom feeds ``.rss/.atom/.xml``. Folders are read recursively in sorted order,
@@ -29,9 +29,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from index.clean import strip_boilerplate
 from index.errors import BadInputError
-from index.formats import (
+from index.read.clean import strip_boilerplate
+from index.read.feed import parse_feed
+from index.read.formats import (
     Found,
     declared_charset,
     decode_bytes,
@@ -40,8 +41,7 @@ from index.formats import (
     parse_text,
     short_title,
 )
-from index.formats_feed import parse_feed
-from index.formats_records import FieldMap, parse_csv, parse_json, parse_jsonl, read_lines
+from index.read.tabular import FieldMap, parse_csv, parse_json, parse_jsonl, read_lines
 from index.records import Article, make_article
 
 __all__ = ["DEFAULT_MAX_BYTES", "FieldMap", "IngestLine", "IngestResult", "ingest_bytes", "ingest_paths", "ingest_text"]

@@ -2,7 +2,7 @@
 
 Each parser returns a list of ``Found`` (an article, or a record that could not become
 one, with the reason) and raises ``BadInputError`` when the whole file is unusable.
-JSON, JSONL and CSV live in ``index.formats_records``, feeds in ``index.formats_feed``.
+JSON, JSONL and CSV live in ``index.read.tabular``, feeds in ``index.read.feed``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from index.clean import strip_boilerplate
 from index.errors import BadInputError
+from index.read.clean import strip_boilerplate
 from index.records import Article, make_article
 
 TITLE_MAX = 200  # characters; a first line longer than this is a paragraph, not a title

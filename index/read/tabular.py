@@ -16,7 +16,7 @@ from dataclasses import fields as dataclass_fields
 from typing import IO
 
 from index.errors import BadInputError
-from index.formats import Found, decode_bytes, normalize_newlines, parse_date, short_title
+from index.read.formats import Found, decode_bytes, normalize_newlines, parse_date, short_title
 from index.records import make_article
 
 _LIST_KEYS = ("articles", "items", "data", "records", "entries", "results", "documents", "docs", "posts", "news")

@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from index.errors import BadInputError
-from index.formats import Found, normalize_newlines, parse_date, short_title
+from index.read.formats import Found, normalize_newlines, parse_date, short_title
 from index.records import make_article
 
 _BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table"}

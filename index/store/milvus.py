@@ -10,7 +10,7 @@ Where the collection lives (``IndexSettings.milvus_uri``, recorded in the manife
 
 - empty (the default): Milvus Lite in ``chunks.milvus.db/`` inside the generation folder.
   The generation stays self-contained: written in the temporary folder, swapped in with
-  the rest, deleted with it, so the atomic swap and garbage collection of ``index/store.py``
+  the rest, deleted with it, so the atomic swap and garbage collection of ``index/store/generations.py``
   hold unchanged. The manifest records the path relative to the generation, so a copied
   or moved index still finds its vectors.
 - ``http://host:19530`` or ``https://...``: a Milvus server or cluster; the token comes from
@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from index.errors import CorruptIndexError, SettingsError
-from index.vectors import RowFilter, StoredRows
-
-if TYPE_CHECKING:
-    from index.store import IndexData
+from index.store.vectors import RowFilter, StoredRows
 
 LITE_DIR = "chunks.milvus.db"  # Milvus Lite's folder inside a generation (the default place)
 TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
@@ -225,41 +222,42 @@ def _quiet_lite(uri: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def write_collection(folder: Path, generation: str, data: IndexData) -> dict[str, Any]:
-    """Write ``data``'s chunk vectors and metadata to generation ``generation``'s collection.
+def write_collection(
+    folder: Path,
+    generation: str,
+    settings: Mapping[str, Any],
+    vectors: np.ndarray | StoredRows,
+    metadata: Sequence[tuple[str, int, str]],
+    dim: int,
+) -> dict[str, Any]:
+    """Write one generation's chunk vectors (row i: ``vectors[i]``) and their metadata (row i:
+    the article's source, publication day as an ordinal or -1, article id) to its collection.
 
     ``folder``: the generation's (temporary) folder, home of the default Milvus Lite
-    database. Returns the manifest's ``vectors`` entry.
+    database; ``settings``: the index settings (``milvus_uri``, ``milvus_collection``).
+    Returns the manifest's ``vectors`` entry.
     """
-    entry_uri = str(data.settings.get("milvus_uri") or LITE_DIR)
-    prefix = str(data.settings.get("milvus_collection") or "newsqa_chunks")
+    entry_uri = str(settings.get("milvus_uri") or LITE_DIR)
+    prefix = str(settings.get("milvus_collection") or "newsqa_chunks")
     collection = f"{prefix}_{generation.replace('-', '_')}"
     uri = resolve_uri(folder, entry_uri)
     client = connect(uri)
     try:
         if client.has_collection(collection):  # left by a write of this generation that crashed
             client.drop_collection(collection)
-        schema, index = _schema(client, data.dim)
+        schema, index = _schema(client, dim)
         with _quiet_lite(uri):
             client.create_collection(collection, schema=schema, index_params=index)
-        for start in range(0, len(data.chunks), _BATCH):
-            block = np.asarray(data.chunk_vectors[start : start + _BATCH], dtype=np.float32)
+        for start in range(0, len(metadata), _BATCH):
+            block = np.asarray(vectors[start : start + _BATCH], dtype=np.float32)
             if not np.isfinite(block).all():
                 raise CorruptIndexError(f"chunk vectors {start}..{start + len(block) - 1}: a number is not finite")
-            rows = []
-            for offset, vector in enumerate(block.tolist()):
-                chunk = data.chunks[start + offset]
-                article = data.articles[chunk.article_id]
-                day = article.published.toordinal() if article.published else -1
-                rows.append(
-                    {
-                        "row": start + offset,
-                        "vector": vector,
-                        "source": article.source,
-                        "day": day,
-                        "article": article.id,
-                    }
+            rows = [
+                {"row": start + offset, "vector": vector, "source": source, "day": day, "article": article}
+                for offset, (vector, (source, day, article)) in enumerate(
+                    zip(block.tolist(), metadata[start : start + _BATCH], strict=True)
                 )
+            ]
             client.insert(collection, rows)
         client.flush(collection)
     finally:

@@ -9,7 +9,7 @@ one machine (here), a vector database past one machine (issue 8). Two FAISS kind
   Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
 
 Search filters travel as a boolean mask (what FAISS needs), tagged with the ``RowFilter``
-it stands for (what a database such as Milvus needs, ``index/milvus_store.py``).
+it stands for (what a database such as Milvus needs, ``index/store/milvus.py``).
 
 Large files are memory-mapped rather than read: the OS page cache holds their bytes
 once, shared by every process that opens the same generation.
