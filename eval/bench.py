@@ -195,7 +195,7 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
     from qa.retrieve import Query
 
     assistant = Assistant(index_dir, embedder)
-    retriever = assistant._state.retriever
+    retriever = assistant.retriever
     assistant.warm_up()
     assistant.ask(questions[0])  # warm-up
     per_retrieval: list[float] = []
@@ -208,7 +208,7 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
         assistant.ask(q)
         per_answer.append(time.perf_counter() - t)
     chunks = len(assistant.data.chunks)
-    name = f"{label} ({chunks} chunks, {assistant._state.retriever._vectors.kind})"
+    name = f"{label} ({chunks} chunks, {assistant.data.vector_store().kind})"
     return [
         Row("query", f"{name}: retrieval p50", 1000 * percentile(per_retrieval, 50), "ms"),
         Row("query", f"{name}: retrieval p95", 1000 * percentile(per_retrieval, 95), "ms"),
@@ -220,7 +220,7 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
 
 def bench_cold(index_dir: Path, question: str, runs: int) -> list[Row]:
     """``newsqa ask`` in a fresh process vs importing torch and loading the model alone."""
-    ask = [sys.executable, "-m", "qa.cli", "ask", question, "--index", str(index_dir)]
+    ask = [sys.executable, "-m", "ui.cli", "ask", question, "--index", str(index_dir)]
     load = "from index.embed.sbert import SentenceTransformerEmbedder as E; E().embed_query('x')"
     model = [sys.executable, "-c", load]
     env_runs = {"ask": ask, "model": model}

@@ -4,7 +4,6 @@ from index.build import BuildReport, add_articles, build_index, remove_articles
 from index.errors import (
     BadInputError,
     CorruptIndexError,
-    EmptyQuestionError,
     IndexMismatchError,
     IndexNotFoundError,
     NewsQAError,
@@ -20,7 +19,6 @@ __all__ = [
     "BuildReport",
     "Chunk",
     "CorruptIndexError",
-    "EmptyQuestionError",
     "FieldMap",
     "IndexMismatchError",
     "IndexNotFoundError",

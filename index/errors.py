@@ -25,7 +25,3 @@ class CorruptIndexError(NewsQAError):
 
 class SettingsError(NewsQAError):
     """A setting has a value that cannot work."""
-
-
-class EmptyQuestionError(NewsQAError):
-    """The question is empty or whitespace only."""

@@ -8,21 +8,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
-from index.errors import EmptyQuestionError, IndexMismatchError, SettingsError
+from index.errors import IndexMismatchError, SettingsError
 from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
 from index.store.keyword import KeywordIndex
 from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.dates import date_intent
-from qa.ner import shared_tagger
-from qa.records import Answer, Citation, Filters, Passage
+from qa.errors import EmptyQuestionError, QuestionTooLongError
+from qa.ner import EntityTagger, shared_tagger
+from qa.records import Answer, Citation, Filters, Passage, Turn
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
 
 MAX_QUESTION_CHARS = 2000
+Undated = Literal["undated"]  # ``today="undated"``: asked on no particular day (see resolve_today)
 
 
 @dataclass(frozen=True)
@@ -35,19 +38,23 @@ class _State:
     answerer: ExtractiveAnswerer
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One exchange of a conversation: what was asked (as asked) and what was answered."""
+def resolve_today(today: date | Undated | None = None) -> date | None:
+    """The day a question is asked, the one rule every door uses (CLI, API, browser, ``/answer``):
+    a given date; None: the local date (``date.today()``); ``"undated"``: no day at all, so no
+    date preference (the eval's questions that carry no date, whose answers must not depend on
+    the day the eval runs).
 
-    question: str
-    answer: str = ""
-
-    @classmethod
-    def from_answer(cls, answer: Answer) -> Turn:
-        """The turn to remember: the question as asked, the answer and the sentences quoted
-        (a short answer like "emergency loans" alone would lose who said it)."""
-        said = " ".join([answer.answer, *(c.quote.text for c in answer.quotes)]) if not answer.abstained else ""
-        return cls(answer.question, said)
+    Example:
+        >>> resolve_today(date(2024, 3, 1))
+        datetime.date(2024, 3, 1)
+        >>> resolve_today() == date.today()
+        True
+        >>> resolve_today("undated") is None
+        True
+    """
+    if today == "undated":
+        return None
+    return today if isinstance(today, date) else date.today()
 
 
 def _clean_question(question: str) -> str:
@@ -55,7 +62,7 @@ def _clean_question(question: str) -> str:
     if not cleaned:
         raise EmptyQuestionError("the question is empty: type a question about the articles")
     if len(cleaned) > MAX_QUESTION_CHARS:
-        raise EmptyQuestionError(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        raise QuestionTooLongError(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return cleaned
 
 
@@ -96,6 +103,26 @@ class Assistant:
         """The index generation answering now."""
         return self._state.data
 
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The BM25 index of the generation answering now."""
+        return self._state.keyword
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retrieval step of the generation answering now (``retrieve(Query) -> list[Passage]``)."""
+        return self._state.retriever
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        """The answer step of the generation answering now (passages -> a draft answer with quotes)."""
+        return self._state.answerer
+
+    @property
+    def tagger(self) -> EntityTagger | None:
+        """The named-entity tagger that checks short answers; None when ``settings.entities`` is off."""
+        return self._tagger
+
     def warm_up(self) -> None:
         """Load what the first questions would otherwise wait for: the embedding model (loaded
         with the assistant already) and the named-entity model (on the first "who" question)."""
@@ -112,28 +139,34 @@ class Assistant:
             self._state = self._load()
             return True
 
-    def ask(self, question: str, today: date | None = None, filters: Filters | None = None) -> Answer:
-        """Answer ``question`` from the articles, as asked on ``today`` (None: no date preference).
+    def ask(self, question: str, today: date | Undated | None = None, filters: Filters | None = None) -> Answer:
+        """Answer ``question`` from the articles, as asked on ``today`` (None: the local date;
+        see :func:`resolve_today`).
 
         Example:
             >>> answer = assistant.ask("What did Lavrov call for?")  # doctest: +SKIP
             >>> answer.quotes[0].quote.text  # doctest: +SKIP
             'The Russian Foreign Ministry, ... support for an urgent ceasefire, ...'
         """
-        return self._answer(_clean_question(question), question, today, filters)
+        return self._answer(_clean_question(question), question, resolve_today(today), filters)
 
     def chat(
-        self, history: Sequence[Turn], question: str, today: date | None = None, filters: Filters | None = None
+        self,
+        history: Sequence[Turn],
+        question: str,
+        today: date | Undated | None = None,
+        filters: Filters | None = None,
     ) -> Answer:
         """Answer a follow-up: ``question`` is first rewritten into a standalone question
         from the earlier turns (``Answer.standalone_question`` shows the rewrite)."""
         from qa.conversation import standalone_question
 
         asked = _clean_question(question)
-        return self._answer(_clean_question(standalone_question(history, asked)), question, today, filters)
+        standalone = _clean_question(standalone_question(history, asked))
+        return self._answer(standalone, question, resolve_today(today), filters)
 
     def ask_many(
-        self, questions: Sequence[str], today: date | None = None, filters: Filters | None = None
+        self, questions: Sequence[str], today: date | Undated | None = None, filters: Filters | None = None
     ) -> list[Answer]:
         """``ask`` for each question, in order."""
         return [self.ask(q, today, filters) for q in questions]

@@ -8,7 +8,7 @@ phrases ("the Arab diplomats") and titles ("Foreign Minister Sergey Lavrov"). A 
 with nothing to resolve comes back unchanged, word for word.
 
 Example:
-    >>> from qa.assistant import Turn
+    >>> from qa.records import Turn
     >>> standalone_question([Turn("What did Lavrov call for?")], "Who did he meet?")
     'Who did Lavrov meet?'
     >>> standalone_question([Turn("What did Lavrov call for?")], "And the Arab diplomats?")
@@ -20,19 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
+
+from qa.records import Turn
 
 Kind = Literal["person", "group", "place", "thing"]
-
-
-class TurnLike(Protocol):
-    """An earlier turn: ``qa.assistant.Turn`` (what was asked, what was answered)."""
-
-    @property
-    def question(self) -> str: ...
-
-    @property
-    def answer(self) -> str: ...
 
 
 _STOP = frozenset(
@@ -218,12 +210,12 @@ class _Context:
         return next((m for m in self.ranked if m.kind in kinds), None)
 
 
-def _context(history: Sequence[TurnLike]) -> _Context | None:
+def _context(history: Sequence[Turn]) -> _Context | None:
     resolved: list[tuple[str, str]] = []
     for turn in history:
         asked = " ".join(turn.question.split())
         if asked:
-            earlier: list[TurnLike] = [_Resolved(q, a) for q, a in resolved]
+            earlier = [Turn(q, a) for q, a in resolved]  # earlier questions, already standalone
             resolved.append((standalone_question(earlier, asked) if earlier else asked, turn.answer))
     if not resolved:
         return None
@@ -233,14 +225,6 @@ def _context(history: Sequence[TurnLike]) -> _Context | None:
         ranked.extend(mentions(answer))
     texts = tuple(t for q, a in reversed(resolved) for t in (q, a))
     return _Context(resolved[-1][0], tuple(ranked), texts)
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    """An earlier turn whose question is already standalone (same shape as ``Turn``)."""
-
-    question: str
-    answer: str = ""
 
 
 def _match_case(word: str, replacement: str) -> str:
@@ -354,7 +338,7 @@ def _elliptical(question: str, ctx: _Context) -> str | None:
     return ctx.question[: target.start] + phrase + ctx.question[target.start + len(target.text) :]
 
 
-def standalone_question(history: Sequence[TurnLike], question: str) -> str:
+def standalone_question(history: Sequence[Turn], question: str) -> str:
     """Rewrite ``question`` so that it can be understood without ``history`` (earlier turns, oldest first).
 
     Pronouns (he, she, they, it, him, her, them, his, their, its), "the minister" and

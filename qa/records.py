@@ -1,4 +1,4 @@
-"""Records of the answering stages: Passage, Quote, Answer (frozen dataclasses) and their JSON."""
+"""Records of the answering stages: Filters, Passage, Quote, Citation, Answer, Turn (frozen) and their JSON."""
 
 from __future__ import annotations
 
@@ -114,3 +114,23 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: what was asked (as asked) and what was answered.
+
+    Example:
+        >>> Turn("Who opened the ferry line?", "The harbour board").question
+        'Who opened the ferry line?'
+    """
+
+    question: str
+    answer: str = ""
+
+    @classmethod
+    def from_answer(cls, answer: Answer) -> Turn:
+        """The turn to remember: the question as asked, the answer and the sentences quoted
+        (a short answer like "emergency loans" alone would lose who said it)."""
+        said = " ".join([answer.answer, *(c.quote.text for c in answer.quotes)]) if not answer.abstained else ""
+        return cls(answer.question, said)

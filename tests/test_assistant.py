@@ -9,10 +9,11 @@ import pytest
 
 from index.build import add_articles
 from index.embed import HashingEmbedder
-from index.errors import EmptyQuestionError, SettingsError
+from index.errors import NewsQAError, SettingsError
 from index.records import Article, make_article
 from index.store.generations import load_index
 from qa import Assistant, Filters, QASettings, Turn
+from qa.errors import EmptyQuestionError, QuestionTooLongError
 from tests.conftest import small_index
 
 
@@ -62,10 +63,18 @@ def test_to_dict_has_the_documented_schema(assistant: Assistant) -> None:
     assert data["timings_ms"]["total"] >= data["timings_ms"]["embed"]
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", "x" * 2001])
-def test_empty_or_oversized_questions_are_errors(assistant: Assistant, question: str) -> None:
-    with pytest.raises(EmptyQuestionError):
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_questions_are_errors(assistant: Assistant, question: str) -> None:
+    with pytest.raises(EmptyQuestionError, match="empty"):
         assistant.ask(question)
+
+
+def test_a_question_too_long_says_so_and_is_not_an_empty_question(assistant: Assistant) -> None:
+    with pytest.raises(QuestionTooLongError, match="2001 characters") as caught:
+        assistant.ask("x" * 2001)
+    assert not isinstance(caught.value, EmptyQuestionError)
+    assert isinstance(caught.value, NewsQAError)  # the doors catch it as before
+    assert assistant.ask("x" * 2000).question == "x" * 2000  # the limit itself is allowed
 
 
 def test_ask_many_answers_in_order(assistant: Assistant) -> None:
@@ -81,9 +90,12 @@ def test_source_filter_applies_to_answers(assistant: Assistant) -> None:
 
 
 def test_chat_keeps_the_asked_question_and_shows_the_standalone_one(assistant: Assistant) -> None:
-    answer = assistant.chat([Turn("What did the agriculture minister call for?", "emergency loans")], "How much?")
-    assert answer.question == "How much?"
-    assert answer.standalone_question
+    history = [Turn("Who called for emergency loans?", "The agriculture minister, Tomas Brandt")]
+    answer = assistant.chat(history, "What did he say about the rain?")
+    assert answer.question == "What did he say about the rain?"
+    assert answer.standalone_question == "What did Tomas Brandt say about the rain?"  # "he", resolved
+    assert answer.to_dict()["standalone_question"] == answer.standalone_question
+    assert answer.quotes and all("Tomas Brandt" in assistant.data.articles[c.quote.article_id].text for c in answer.quotes)
 
 
 def test_retrieval_modes_are_settings(tiny_index: Path, embedder: HashingEmbedder) -> None:
@@ -137,23 +149,22 @@ def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assi
     from qa.answer import ExtractiveAnswerer
     from qa.retrieve import Query
 
-    state = assistant._state
     question = "Who called for emergency loans?"
     vector = assistant.embedder.embed_query(question)
-    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 5)
-    plain = ExtractiveAnswerer(state.data, state.keyword, replace(assistant.settings, rescore=0)).candidates(
+    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 5)
+    plain = ExtractiveAnswerer(assistant.data, assistant.keyword, replace(assistant.settings, rescore=0)).candidates(
         question, vector, passages
     )
     assert len(plain) >= 2
-    second = state.answerer._text(plain[1])
+    second = assistant.answerer._text(plain[1])
 
     def embed(text: str) -> np.ndarray:  # the second sentence matches the question exactly, alone
         return vector if text == second else -vector
 
     rescored = ExtractiveAnswerer(
-        state.data, state.keyword, replace(assistant.settings, rescore=2), embed=embed
+        assistant.data, assistant.keyword, replace(assistant.settings, rescore=2), embed=embed
     ).candidates(question, vector, passages)
-    assert state.answerer._text(rescored[0]) == second
+    assert assistant.answerer._text(rescored[0]) == second
     assert {(c.article_id, c.start) for c in rescored} == {(c.article_id, c.start) for c in plain}
 
 
@@ -171,14 +182,14 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path,
         title="Arrest in Port Ellis",
         source="Coast Courier",
     )
-    state = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)._state
+    assistant = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)
     question = "Andrew Brightwater was arrested in Port Ellis on Thursday. Who is his older sister?"
     assert asking_sentence(question) == "Who is his older sister?"
     vector = embedder.embed_query(question)
-    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 3)
 
     def keyword_shares(settings: QASettings) -> dict[str, float]:
-        answerer = ExtractiveAnswerer(state.data, state.keyword, settings)
+        answerer = ExtractiveAnswerer(assistant.data, assistant.keyword, settings)
         return {answerer._text(c): c.keyword for c in answerer.candidates(question, vector, passages)}
 
     scene = "Police in Port Ellis arrested Brightwater at his home on Thursday."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.cli import main
+from ui.cli import main
 
 from .conftest import tiny_articles
 

@@ -140,17 +140,17 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         title="A wedding in London",
         source="Test Wire",
     )
-    state = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)._state
+    assistant = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)
     question = "Which pop star married Callum Turner at the Old Town Hall?"
     vector = embedder.embed_query(question)
-    passages = state.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 3)
     settings = QASettings(rescore=0)
-    plain = ExtractiveAnswerer(state.data, state.keyword, settings).candidates(question, vector, passages)
-    typed = ExtractiveAnswerer(state.data, state.keyword, settings, tagger=tagger).candidates(
+    plain = ExtractiveAnswerer(assistant.data, assistant.keyword, settings).candidates(question, vector, passages)
+    typed = ExtractiveAnswerer(assistant.data, assistant.keyword, settings, tagger=tagger).candidates(
         question, vector, passages
     )
     gain = {
-        state.answerer._text(c): round(c.score - p.score, 6)
+        assistant.answerer._text(c): round(c.score - p.score, 6)
         for c in typed
         for p in plain
         if (c.article_id, c.start) == (p.article_id, p.start)
@@ -161,7 +161,7 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         "Callum Turner wore a dark suit.": 0,
     }
     off = replace(settings, typed=0)  # the check turned off: the order is the plain one
-    unchecked = ExtractiveAnswerer(state.data, state.keyword, off, tagger=tagger).candidates(question, vector, passages)
+    unchecked = ExtractiveAnswerer(assistant.data, assistant.keyword, off, tagger=tagger).candidates(question, vector, passages)
     assert [(c.start, c.score) for c in unchecked] == [(c.start, c.score) for c in plain]
     with pytest.raises(SettingsError, match="typed"):
         QASettings(typed=-1)

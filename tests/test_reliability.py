@@ -125,7 +125,7 @@ def fingerprint(root: Path) -> Fingerprint:
 
 def run_cli(argv: Sequence[str]) -> int:
     """``newsqa ARGV`` in this process, its output swallowed."""
-    from qa.cli import main
+    from ui.cli import main
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return main(list(argv))
@@ -239,7 +239,7 @@ def _cli_in_child(argv: list[str]) -> None:
     """Target of the forked indexer: ``newsqa ARGV``, output discarded."""
     import os
 
-    from qa.cli import main
+    from ui.cli import main
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -251,7 +251,7 @@ def _kill_context() -> Any:
     # a fork server that has already imported everything: each indexer starts in milliseconds,
     # so the random delay lands in the indexing itself, not in Python's start-up
     ctx = multiprocessing.get_context("forkserver")
-    preload = ["qa.cli", "index.build", "index.read.ingest", "faiss", "bm25s", "tests.test_reliability"]
+    preload = ["ui.cli", "index.build", "index.read.ingest", "faiss", "bm25s", "tests.test_reliability"]
     ctx.set_forkserver_preload(preload)
     return ctx
 

@@ -60,7 +60,7 @@ def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mp = pytest.MonkeyPatch()
     mp.setenv("NEWSQA_HOME", str(tmp_path_factory.mktemp("browser-home")))
     from qa.assistant import load_assistant
-    from ui.app import build_app, launch
+    from ui.web import build_app, launch
 
     demo = build_app(load_assistant())  # the bundled sample with the real model, built here
     port = _free_port()

@@ -155,7 +155,7 @@ def test_example_questions_from_titles() -> None:
 
 
 def test_header_counts_articles() -> None:
-    from ui.app import _header
+    from ui.web import _header
 
     assert "1 article indexed" in _header(1)
     assert "6 articles indexed" in _header(6)

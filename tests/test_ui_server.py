@@ -10,7 +10,7 @@ import pytest
 
 from index.embed import HashingEmbedder
 from qa.assistant import Assistant
-from ui import app as ui_app
+from ui import web as ui_app
 
 
 def _free_port() -> int:

@@ -102,7 +102,7 @@ def test_the_manifest_records_the_store_kind(tmp_path: Path, articles: list[Arti
 
 
 def test_asking_does_not_import_the_ui_or_plotting() -> None:
-    heavy = "('gradio', 'matplotlib', 'ui')"
-    code = f"import sys, qa.cli, qa.assistant; print(sorted(m for m in {heavy} if m in sys.modules))"
+    heavy = "('gradio', 'matplotlib', 'ui.web')"
+    code = f"import sys, ui.cli, qa.assistant; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.errors import NewsQAError, SettingsError
-from index.read.ingest import IngestLine, IngestResult
+from index.read.ingest import IngestLine, IngestResult, ingest_bytes, ingest_text
 from index.records import Article
-from qa.assistant import Assistant, Turn, load_assistant
-from qa.records import Filters
+from qa.assistant import Assistant, load_assistant, resolve_today
+from qa.records import Filters, Turn
 from ui.examples import example_questions
 from ui.render import render_answer, render_error, render_ingest, render_pending
 from ui.theme import CSS, HEAD
@@ -122,7 +121,7 @@ class ChatHandlers:
         answer_text: str | None = None
         try:
             filters = make_filters(sources, published_from, published_to)
-            day = parse_day(today, "Today") or date.today()
+            day = parse_day(today, "Today")  # empty: the local date, as at every door (resolve_today)
             turns = [Turn(ex.question, ex.answer) for ex in history if ex.answer is not None]
             answer = self.assistant.chat(turns, question, today=day, filters=filters)
             html = render_answer(answer, self.assistant.data.articles, turn=len(history) + 1)
@@ -136,8 +135,9 @@ class ChatHandlers:
         yield "", _messages(history), history
 
     def answer_json(self, question: str) -> dict[str, Any]:
-        """The API endpoint: one question, the Answer's JSON (the same as ``newsqa ask --json``)."""
-        return self.assistant.ask(question, today=date.today()).to_dict()
+        """The API endpoint: one question asked today (the local date), the Answer's JSON (the same
+        as ``newsqa ask --json``)."""
+        return self.assistant.ask(question).to_dict()
 
     def add(self, files: Sequence[str] | None, text: str, title: str, source: str) -> str:
         """Index uploaded files and/or a pasted article; returns the ingest report as HTML."""
@@ -183,42 +183,18 @@ class ChatHandlers:
                     IngestLine(path.name, "rejected", 0, f"{size:,} bytes: over the {MAX_FILE_BYTES:,}-byte limit")
                 )
                 continue
-            yield _ingest_bytes(path.name, path.read_bytes())
+            yield ingest_bytes(path.name, path.read_bytes())
         if text.strip():
             if len(text) > MAX_PASTE_CHARS:
                 lines.append(
                     IngestLine("pasted article", "rejected", 0, f"over the {MAX_PASTE_CHARS:,}-character limit")
                 )
             else:
-                yield _ingest_text(text, title.strip(), source.strip() or "pasted")
+                yield ingest_text(text, title=title.strip(), source=source.strip() or "pasted")
 
 
 def _rows(lines: Sequence[IngestLine]) -> list[tuple[str, str, int, str]]:
     return [(Path(line.path).name or line.path, line.status, line.articles, line.reason) for line in lines]
-
-
-def _ingest_bytes(name: str, data: bytes) -> IngestResult:
-    from index.read import ingest
-
-    if hasattr(ingest, "ingest_bytes"):
-        result: IngestResult = ingest.ingest_bytes(name, data)
-        return result
-    with tempfile.TemporaryDirectory() as folder:  # until ingest_bytes exists
-        path = Path(folder) / Path(name).name
-        path.write_bytes(data)
-        return ingest.ingest_paths([path])
-
-
-def _ingest_text(text: str, title: str, source: str) -> IngestResult:
-    from index.read import ingest
-
-    if hasattr(ingest, "ingest_text"):
-        result: IngestResult = ingest.ingest_text(text, title=title, source=source)
-        return result
-    from index.records import make_article
-
-    article = make_article(text, title=title or text.strip().splitlines()[0][:200], source=source)
-    return IngestResult((article,), (IngestLine("pasted article", "accepted", 1),))
 
 
 def _header(count: int) -> str:
@@ -228,6 +204,74 @@ def _header(count: int) -> str:
         '<div class="nq-brand"><span class="nq-logo">❝</span> newsqa <span class="nq-tag">answers quoted from '
         f'the articles, word for word</span></div><div class="nq-corpus">{count} article{plural} indexed</div>'
     )
+
+
+@dataclass(frozen=True)
+class _Side:
+    """The side panel's inputs: filters and adding articles."""
+
+    sources: Any
+    published_from: Any
+    published_to: Any
+    today: Any
+    files: Any
+    paste_title: Any
+    paste_source: Any
+    paste_text: Any
+    add: Any
+    report: Any
+
+
+def _side_panel(gr: Any, handlers: ChatHandlers) -> _Side:
+    """Filters (sources, dates, today) and the "Add articles" form, inside the current column."""
+    with gr.Accordion("Filters", open=True):
+        sources = gr.Dropdown(
+            choices=handlers.sources(), multiselect=True, label="Sources", info="All sources when empty"
+        )
+        published_from = gr.DateTime(include_time=False, type="string", label="Published from")
+        published_to = gr.DateTime(include_time=False, type="string", label="Published to")
+        today = gr.DateTime(
+            value=lambda: str(resolve_today()), include_time=False, type="string", label="Today",
+            info="For questions like “this week”",
+        )  # fmt: skip
+    with gr.Accordion("Add articles", open=False):
+        files = gr.File(
+            file_count="multiple", file_types=list(ALLOWED_SUFFIXES), label="Files",
+            height=120,
+        )  # fmt: skip
+        gr.Markdown(
+            f"Text, HTML, JSON/JSONL, CSV, RSS/Atom; up to {MAX_FILE_BYTES // 2**20} MB a file.",
+            elem_classes="nq-hint",
+        )
+        paste_title = gr.Textbox(label="Title", max_lines=1)
+        paste_source = gr.Textbox(label="Outlet", max_lines=1)
+        paste_text = gr.Textbox(label="Or paste an article", lines=4, max_lines=12)
+        add = gr.Button("Add to the index", variant="secondary")
+        report = gr.HTML()
+    return _Side(
+        sources, published_from, published_to, today, files, paste_title, paste_source, paste_text, add, report
+    )
+
+
+def _wire_adding(gr: Any, handlers: ChatHandlers, side: _Side, header: Any) -> None:
+    """"Add to the index": index the files and/or pasted text, then refresh the sources and the header."""
+
+    def add_and_refresh(
+        chosen: list[str] | None,
+        text: str,
+        title: str,
+        source: str,
+        progress: Any = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
+    ) -> tuple[str, Any, str]:
+        progress(0.1, desc="Reading and indexing the articles…")
+        html = handlers.add(chosen, text, title, source)
+        return html, gr.update(choices=handlers.sources()), _header(len(handlers.assistant.data.articles))
+
+    side.add.click(
+        add_and_refresh, [side.files, side.paste_text, side.paste_title, side.paste_source],
+        [side.report, side.sources, header], api_visibility="private", concurrency_limit=1,
+        concurrency_id="index-write",
+    )  # fmt: skip
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -261,32 +305,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="nq-send")
                 clear = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nq-clear")
             with gr.Column(scale=1, min_width=280, elem_id="nq-side"):
-                with gr.Accordion("Filters", open=True):
-                    sources = gr.Dropdown(
-                        choices=handlers.sources(), multiselect=True, label="Sources", info="All sources when empty"
-                    )
-                    published_from = gr.DateTime(include_time=False, type="string", label="Published from")
-                    published_to = gr.DateTime(include_time=False, type="string", label="Published to")
-                    today = gr.DateTime(
-                        value=lambda: date.today().isoformat(), include_time=False, type="string", label="Today",
-                        info="For questions like “this week”",
-                    )  # fmt: skip
-                with gr.Accordion("Add articles", open=False):
-                    files = gr.File(
-                        file_count="multiple", file_types=list(ALLOWED_SUFFIXES), label="Files",
-                        height=120,
-                    )  # fmt: skip
-                    gr.Markdown(
-                        f"Text, HTML, JSON/JSONL, CSV, RSS/Atom; up to {MAX_FILE_BYTES // 2**20} MB a file.",
-                        elem_classes="nq-hint",
-                    )
-                    paste_title = gr.Textbox(label="Title", max_lines=1)
-                    paste_source = gr.Textbox(label="Outlet", max_lines=1)
-                    paste_text = gr.Textbox(label="Or paste an article", lines=4, max_lines=12)
-                    add = gr.Button("Add to the index", variant="secondary")
-                    report = gr.HTML()
+                side = _side_panel(gr, handlers)
 
-        inputs = [message, exchanges, sources, published_from, published_to, today]
+        inputs = [message, exchanges, side.sources, side.published_from, side.published_to, side.today]
         outputs = [message, chatbot, exchanges]
         message.submit(handlers.respond, inputs, outputs, api_name="chat", show_progress="minimal")
         send.click(handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal")
@@ -302,22 +323,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         )
         clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [exchanges, message], api_visibility="private")
-
-        def add_and_refresh(
-            chosen: list[str] | None,
-            text: str,
-            title: str,
-            source: str,
-            progress: Any = gr.Progress(),  # noqa: B008 (gradio's way to ask for progress)
-        ) -> tuple[str, Any, str]:
-            progress(0.1, desc="Reading and indexing the articles…")
-            html = handlers.add(chosen, text, title, source)
-            return html, gr.update(choices=handlers.sources()), _header(len(assistant.data.articles))
-
-        add.click(
-            add_and_refresh, [files, paste_text, paste_title, paste_source], [report, sources, header],
-            api_visibility="private", concurrency_limit=1, concurrency_id="index-write",
-        )  # fmt: skip
+        _wire_adding(gr, handlers, side, header)
         gr.api(handlers.answer_json, api_name="answer")
     return demo  # type: ignore[no-any-return]  # gradio is imported lazily, as Any
 

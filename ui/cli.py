@@ -1,8 +1,7 @@
 """The command line: newsqa index | ask | chat | remove | serve (argv -> exit code).
 
-A thin door onto the same engine as the API and the UI. It is the one place in ``qa``
-that turns errors into messages, and the only one that may reach ``ui`` (lazily, for
-``serve``), since it stands beside ``ui`` as a user of the engine.
+A thin door onto the same engine as the API and the browser chat (``ui.web``): it turns
+errors into messages and nothing else. The console script ``newsqa`` runs :func:`main`.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def question_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, help="index folder (default: the bundled sample)")
-        p.add_argument("--today", type=_day, help="the day the question is asked (YYYY-MM-DD)")
+        p.add_argument("--today", type=_day, help="the day the question is asked (YYYY-MM-DD; default: the local date)")
         p.add_argument("--source", action="append", default=[], help="only articles from this source (repeatable)")
         p.add_argument("--from", dest="published_from", type=_day, help="only articles published on or after")
         p.add_argument("--to", dest="published_to", type=_day, help="only articles published on or before")
@@ -262,7 +261,8 @@ def _cmd_ask(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
-    from qa.assistant import Turn, load_assistant
+    from qa.assistant import load_assistant
+    from qa.records import Turn
 
     assistant = load_assistant(args.index, _qa_settings(args, qa_values))
     history: list[Turn] = []
@@ -295,7 +295,7 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+    from ui.web import serve
 
     serve(index_dir=args.index, host=args.host, port=args.port, share=args.share)
     return 0
