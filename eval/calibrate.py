@@ -49,7 +49,7 @@ def record(gold_set: GoldSet) -> list[Recorded]:
     assistant = load_assistant(gold_set.index, replace(QASettings(), abstain_below=-1.0), embedder)
     rows = []
     for gold in load_gold(gold_set.gold, gold_set.subset):
-        answer = assistant.ask(gold.question, today=gold.question_date)
+        answer = assistant.ask(gold.question, today=gold.question_date or "undated")
         said = [answer.answer, *(c.quote.text for c in answer.quotes)]
         rows.append(
             Recorded(

@@ -1,6 +1,7 @@
 """Run an evaluation: articles + gold questions -> scored rows for the assistant and its baselines.
 
-Every system is the real assistant (``load_assistant(...).ask(question, today=...)``),
+Every system is the real assistant (``load_assistant(...).ask(question, today=...)``; a question without a
+date is asked ``today="undated"``, so that reports do not depend on the day they run),
 on the same index, differing only in ``QASettings.retrieval``: the assistant as
 configured by default, then keyword-only (BM25) and dense-only retrieval. Each asks
 for at least 10 passages so recall@10 can be measured; the answer step still reads only
@@ -85,7 +86,7 @@ def ask_all(
     rows = []
     for i, gold in enumerate(questions, start=1):
         started = time.perf_counter()
-        answer = assistant.ask(gold.question, today=gold.question_date)
+        answer = assistant.ask(gold.question, today=gold.question_date or "undated")
         latency_ms = (time.perf_counter() - started) * 1000
         rows.append(score_answer(gold, answer, articles, latency_ms))
         if i % 50 == 0 or i == len(questions):

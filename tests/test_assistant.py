@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,42 @@ def test_chat_keeps_the_asked_question_and_shows_the_standalone_one(assistant: A
     assert answer.standalone_question == "What did Tomas Brandt say about the rain?"  # "he", resolved
     assert answer.to_dict()["standalone_question"] == answer.standalone_question
     assert answer.quotes and all("Tomas Brandt" in assistant.data.articles[c.quote.article_id].text for c in answer.quotes)
+
+
+def test_every_door_asks_on_one_default_day(
+    monkeypatch: pytest.MonkeyPatch, assistant: Assistant, tiny_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The API, the CLI, the browser chat and the ``/answer`` endpoint leave ``today`` to
+    ``resolve_today`` (the local date) when the asker gives none; none picks its own."""
+    from ui import cli, web
+
+    seen: list[object] = []
+
+    def spy(today: object = None) -> date:
+        seen.append(today)
+        return date(2026, 3, 6)
+
+    monkeypatch.setattr("qa.assistant.resolve_today", spy)
+    monkeypatch.setattr("qa.assistant.load_assistant", lambda *args, **kwargs: assistant)
+    question = "How much do the ferry tickets cost?"
+    assistant.ask(question)
+    assert cli.main(["ask", question, "--index", str(tiny_index)]) == 0
+    handlers = web.ChatHandlers(assistant)
+    list(handlers.respond(question, [], today=""))
+    handlers.answer_json(question)
+    assert seen == [None, None, None, None]
+    assert cli.main(["ask", question, "--index", str(tiny_index), "--today", "2026-03-01"]) == 0
+    list(handlers.respond(question, [], today="2026-03-02"))
+    assert seen[4:] == [date(2026, 3, 1), date(2026, 3, 2)]
+    capsys.readouterr()
+
+
+def test_today_defaults_to_the_local_date_and_undated_means_no_day() -> None:
+    from qa import resolve_today
+
+    assert resolve_today() == resolve_today(None) == date.today()
+    assert resolve_today(date(2025, 1, 2)) == date(2025, 1, 2)
+    assert resolve_today("undated") is None
 
 
 def test_retrieval_modes_are_settings(tiny_index: Path, embedder: HashingEmbedder) -> None:
