@@ -1,6 +1,7 @@
 """Measure the index's reliability and write docs/RELIABILITY.md: kills, corruption, bad input, concurrency.
 
-Runs the same harness as tests/test_reliability.py, with more repetitions:
+Runs the harness of tests/test_reliability.py (eval/reliability.py, eval/corruption.py) with more
+repetitions; needs newsqa installed (``make install``), nothing else on the path:
 
     python scripts/reliability_report.py [--kills 60] [--out docs/RELIABILITY.md]
 
@@ -19,23 +20,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from index.build import add_articles  # noqa: E402
-from index.embed import HashingEmbedder  # noqa: E402
-from index.read.ingest import ingest_paths  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
-from index.store.generations import load_index  # noqa: E402
-from tests.conftest import tiny_articles  # noqa: E402
-from tests.test_reliability import (  # noqa: E402
-    PHASES,
-    concurrency_run,
-    corruption_cases,
-    kill_trials,
-)
+from eval.corruption import corruption_cases
+from eval.reliability import PHASES, concurrency_run, generated_articles, kill_trials
+from index.build import add_articles
+from index.embed import HashingEmbedder
+from index.read.ingest import ingest_paths
+from index.settings import IndexSettings
+from index.store.generations import load_index
+from ui.cli import main as newsqa
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 
@@ -85,13 +82,13 @@ def main() -> int:
         work = Path(folder)
         started = time.perf_counter()
         (work / "kills").mkdir()
-        kills = kill_trials(work / "kills", args.kills)
+        kills = kill_trials(newsqa, work / "kills", args.kills)
         kill_seconds = time.perf_counter() - started
         print(f"kills: {len(kills)} in {kill_seconds:.0f} s", file=sys.stderr)
 
         template = work / "template"
         add_articles(
-            template, tiny_articles(), IndexSettings(embedder="hashing-128", chunk_size=200, chunk_overlap=0),
+            template, generated_articles(4, seed=3), IndexSettings(embedder="hashing-128", chunk_size=200, chunk_overlap=0),
             HashingEmbedder(128),
         )
         (work / "cases").mkdir()
@@ -126,8 +123,9 @@ def render(kills, kill_seconds, cases, bad, runs) -> str:  # type: ignore[no-unt
     lines = [
         "# Reliability",
         "",
-        "Figures from `python scripts/reliability_report.py` (the harness of `tests/test_reliability.py`,",
-        f"more repetitions), on {platform.machine()} with {os.cpu_count()} CPU cores, Python {platform.python_version()};",
+        "Figures from `python scripts/reliability_report.py` (the harness of `tests/test_reliability.py`:",
+        "`eval/reliability.py` and `eval/corruption.py`, with more repetitions), "
+        f"on {platform.machine()} with {os.cpu_count()} CPU cores, Python {platform.python_version()};",
         "hashing embedder throughout, so the figures measure the index, not the model. Regenerate them after",
         "changing `index/store/generations.py`, `index/build.py` or `index/read/ingest.py`.",
         "",

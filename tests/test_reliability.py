@@ -1,24 +1,18 @@
 """Index lifecycle and reliability: no re-embedding, SIGKILL at random points, every kind of
 corruption, concurrent questions during an update, and store round-trips of arbitrary text.
 
-The harness functions (``kill_trials``, ``corruption_cases``, ``concurrency_run``) are also
-run, with more repetitions, by ``scripts/reliability_report.py`` for docs/RELIABILITY.md.
+The harness (``kill_trials``, ``concurrency_run`` in eval/reliability.py, ``corruption_cases`` in
+eval/corruption.py) is also run, with more repetitions, by ``scripts/reliability_report.py`` for
+docs/RELIABILITY.md.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import json
-import multiprocessing
-import random
 import shutil
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,107 +22,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from eval.corruption import INCONSISTENT, corruption_cases
+from eval.reliability import changed, concurrency_run, generated_articles, kill_trials, write_jsonl
+from eval.reliability import run_cli as run_cli_with
 from index.build import add_articles, remove_articles
 from index.embed import HashingEmbedder
-from index.errors import BadInputError, CorruptIndexError, NewsQAError
+from index.errors import BadInputError, CorruptIndexError
 from index.records import Article, make_article
 from index.settings import IndexSettings
-from index.store.generations import (
-    _manifest_checksum,
-    current_generation,
-    load_index,
-    load_keyword_index,
-    read_manifest,
-)
+from index.store.generations import current_generation, load_index, read_manifest
 from qa.settings import QASettings
-
-FIX = "newsqa index --rebuild"
-_WORDS = (
-    "harbor",
-    "ferry",
-    "council",
-    "drought",
-    "wheat",
-    "museum",
-    "painting",
-    "police",
-    "minister",
-    "election",
-    "budget",
-    "river",
-    "storm",
-    "school",
-    "hospital",
-    "railway",
-    "bridge",
-    "market",
-    "price",
-    "strike",
-    "union",
-    "court",
-    "judge",
-    "mayor",
-    "senator",
-    "treaty",
-    "border",
-)
-_NAMES = ("Dana Whitfield", "Tomas Brandt", "Amira Haddad", "Kenji Sato", "Lucia Ortega", "Piotr Nowak")
-
-
-# ---------------------------------------------------------------- corpus and helpers
-
-
-def generated_articles(n: int, seed: int, prefix: str = "story") -> list[Article]:
-    """``n`` deterministic news-like articles (3 to 9 sentences each), urls ``https://example.org/{prefix}-{i}``."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        sentences = []
-        for _ in range(rng.randint(3, 9)):
-            who, what = rng.choice(_NAMES), " ".join(rng.sample(_WORDS, 5))
-            sentences.append(f"{who} said the {what} plan would cost {rng.randint(2, 900)} million.")
-        out.append(
-            make_article(
-                " ".join(sentences),
-                title=f"{prefix.title()} {i}: {rng.choice(_WORDS)}",
-                source=rng.choice(["Wire", "Courier", "Times"]),
-                url=f"https://example.org/{prefix}-{i}",
-                published=date(2026, 1 + i % 12, 1 + i % 28),
-            )
-        )
-    return out
-
-
-def changed(article: Article, note: str = "Update: figures revised.") -> Article:
-    """The same article (same url, so same id) with new text: every old offset moves."""
-    return make_article(
-        f"{note} {article.text}", article.title, article.source, article.url, article.published, article.author
-    )
-
-
-def write_jsonl(path: Path, articles: Sequence[Article]) -> Path:
-    rows = [{k: v for k, v in a.to_dict().items() if k not in ("id", "content_hash")} for a in articles]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-Fingerprint = tuple[tuple[tuple[str, str], ...], int, int]
-
-
-def fingerprint(root: Path) -> Fingerprint:
-    """What must be identical between two states: (id, content hash) pairs, chunk and sentence counts."""
-    data = load_index(root)
-    load_keyword_index(root, data.generation)
-    pairs = tuple(sorted((a.id, a.content_hash) for a in data.articles.values()))
-    return pairs, len(data.chunks), len(data.sentences)
+from ui.cli import main
 
 
 def run_cli(argv: Sequence[str]) -> int:
     """``newsqa ARGV`` in this process, its output swallowed."""
-    from ui.cli import main
-
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return main(list(argv))
+    return run_cli_with(main, argv)
 
 
 class CountingEmbedder:
@@ -220,170 +129,9 @@ def test_cli_remove_deletes_and_reports_unknown_ids(tiny_index: Path, articles: 
 
 # ---------------------------------------------------------------- 2. crash safety: SIGKILL at random points
 
-PHASES = ("before writing", "writing files", "renamed, pointer not moved", "after pointer swap", "finished")
-
-
-@dataclass(frozen=True)
-class KillTrial:
-    """One killed run: what was attempted, where it died, what the index then held."""
-
-    n: int
-    op: str
-    delay_ms: float
-    phase: str  # from the files left on disk
-    state: str  # "old" or "new": the state the index loaded in after the kill
-    leftovers: int  # temporary folders and files the killed writer left
-
-
-def _cli_in_child(argv: list[str]) -> None:
-    """Target of the forked indexer: ``newsqa ARGV``, output discarded."""
-    import os
-
-    from ui.cli import main
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    os._exit(main(argv))
-
-
-def _kill_context() -> Any:
-    # a fork server that has already imported everything: each indexer starts in milliseconds,
-    # so the random delay lands in the indexing itself, not in Python's start-up
-    ctx = multiprocessing.get_context("forkserver")
-    preload = ["ui.cli", "index.build", "index.read.ingest", "faiss", "bm25s", "tests.test_reliability"]
-    ctx.set_forkserver_preload(preload)
-    return ctx
-
-
-def _watch(root: Path, before: str | None, proc: Any) -> dict[str, float]:
-    """Poll the index folder while ``proc`` runs; when each phase was first seen (seconds from start)."""
-    seen: dict[str, float] = {}
-    started = time.perf_counter()
-    while proc.is_alive():
-        now = time.perf_counter() - started
-        names = [p.name for p in root.iterdir()]
-        if any(n.startswith(".tmp-") for n in names):
-            seen.setdefault("tmp", now)
-        if any(n.startswith("gen-") and n > (before or "") for n in names):
-            seen.setdefault("renamed", now)
-        with contextlib.suppress(OSError, CorruptIndexError):
-            live = current_generation(root)
-            if live is not None and live.name != before:
-                seen.setdefault("swapped", now)
-        time.sleep(0.0005)
-    seen["exit"] = time.perf_counter() - started
-    return seen
-
-
-def _phase(root: Path, old_gen: str, finished: bool) -> tuple[str, int]:
-    names = [p.name for p in root.iterdir()]
-    leftovers = sum(n.startswith((".tmp-", ".CURRENT.")) for n in names)
-    live = current_generation(root)
-    if finished:
-        return "finished", leftovers
-    if live is not None and live.name != old_gen:
-        return "after pointer swap", leftovers
-    if any(n.startswith("gen-") and n > old_gen for n in names):
-        return "renamed, pointer not moved", leftovers
-    if any(n.startswith(".tmp-") for n in names):
-        return "writing files", leftovers
-    return "before writing", leftovers
-
-
-def kill_trials(workdir: Path, trials: int, seed: int = 6, articles: int = 240) -> list[KillTrial]:
-    """SIGKILL ``newsqa index`` / ``newsqa remove`` at random points, ``trials`` times.
-
-    Three operations cycle on one index: add a batch of ``articles`` new articles with 10
-    changed ones, remove the batch, put the 10 originals back. Each is first run once to
-    the end, which gives its target state and when its phases begin; each trial then picks
-    a phase (in turn) and a random moment in it (seeded), kills the process there and
-    checks that the index loads and equals the state before or after the operation
-    exactly. A normal run of the same operation must then succeed, leave no temporary
-    files and reach the target state.
-    """
-    ctx = _kill_context()
-    base, batch = generated_articles(60, seed=seed), generated_articles(articles, seed=seed + 1, prefix="batch")
-    files = {
-        "add": write_jsonl(workdir / "add.jsonl", [*batch, *(changed(a) for a in base[:10])]),
-        "restore": write_jsonl(workdir / "restore.jsonl", base[:10]),
-    }
-    root = workdir / "index"
-    ops = {
-        "add": ["index", str(files["add"]), "--index", str(root), "--quiet"],
-        "remove": ["remove", *(a.id for a in batch), "--index", str(root)],
-        "restore": ["index", str(files["restore"]), "--index", str(root), "--quiet"],
-    }
-    cycle = ["add", "remove", "restore"]
-    base_file = write_jsonl(workdir / "base.jsonl", base)
-    assert run_cli(["index", str(base_file), "--index", str(root), "--embedder", "hashing", "--quiet"]) == 0
-
-    targets: dict[str, Fingerprint] = {}
-    timings: dict[str, dict[str, float]] = {}
-    for op in cycle:  # calibration: one full run of each, watched
-        before = current_generation(root)
-        proc = ctx.Process(target=_cli_in_child, args=(ops[op],))
-        proc.start()
-        timings[op] = _watch(root, before.name if before else None, proc)
-        proc.join()
-        assert proc.exitcode == 0, f"{op} failed with exit code {proc.exitcode}"
-        targets[op] = fingerprint(root)
-
-    rng = random.Random(seed)
-    results: list[KillTrial] = []
-    for n in range(trials):
-        op = cycle[n % 3]
-        t = timings[op]
-        edges = [0.0, t.get("tmp", t["exit"]), t.get("renamed", t["exit"]), t.get("swapped", t["exit"]), t["exit"]]
-        aim = n // 3 % 4  # phases in turn: preparing/embedding, writing, rename-to-swap, after the swap
-        low, high = edges[aim], max(edges[aim + 1], edges[aim] + 0.004)
-        if aim == 2:  # the rename-to-swap window is about a millisecond: aim around it
-            low, high = max(0.0, low - 0.003), high + 0.001
-        if aim == 3:  # after the swap: collecting old generations; the process exits soon after
-            high = low + (high - low) / 2
-        delay = rng.uniform(low, high)
-        old_gen = current_generation(root)
-        assert old_gen is not None
-        old = fingerprint(root)
-        snapshot = workdir / "before"
-        shutil.rmtree(snapshot, ignore_errors=True)
-        shutil.copytree(root, snapshot)
-
-        for _ in range(4):  # a run faster than its calibration is undone and killed again, earlier
-            proc = ctx.Process(target=_cli_in_child, args=(ops[op],))
-            proc.start()
-            started = time.perf_counter()
-            while proc.is_alive() and time.perf_counter() - started < delay:
-                time.sleep(0.0002)
-            ran = time.perf_counter() - started
-            finished = not proc.is_alive()
-            proc.kill()
-            proc.join()
-            finished = finished or proc.exitcode == 0
-            if not finished:
-                break
-            shutil.rmtree(root)
-            shutil.copytree(snapshot, root)
-            # the same distance from the end as aimed: the late phases (write, swap) are the run's tail
-            delay = max(0.0, ran - (t["exit"] - delay) - 0.002)
-
-        phase, leftovers = _phase(root, old_gen.name, finished)
-        now = fingerprint(root)  # must load, whatever the moment of death
-        if now not in (old, targets[op]):
-            raise AssertionError(f"trial {n} ({op}, killed {phase}): the index is neither the old nor the new state")
-        results.append(KillTrial(n, op, round(delay * 1000, 1), phase, "old" if now == old else "new", leftovers))
-
-        assert run_cli(ops[op]) in (0, 1), f"trial {n}: the run after the kill failed"  # remove: 1 = already gone
-        assert fingerprint(root) == targets[op]
-        names = [p.name for p in root.iterdir()]
-        assert not [x for x in names if x.startswith((".tmp-", ".CURRENT."))], names
-        assert len([x for x in names if x.startswith("gen-")]) <= 2, names
-    return results
-
-
 @pytest.mark.slow
 def test_sigkill_at_random_points_leaves_the_old_or_the_new_index(tmp_path: Path) -> None:
-    results = kill_trials(tmp_path, trials=24)  # each one asserts old-or-new, loadable, and a clean next run
+    results = kill_trials(main, tmp_path, trials=24)  # each one asserts old-or-new, loadable, and a clean next run
     assert len(results) == 24
     phases = {r.phase for r in results}
     # the trials aim at every phase in turn; at least the long ones must have been hit
@@ -404,174 +152,6 @@ def test_leftovers_of_a_killed_writer_are_ignored_then_cleaned(tiny_index: Path,
 
 
 # ---------------------------------------------------------------- 3. corruption and mismatch
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """One damaged index and what loading it said."""
-
-    case: str
-    error: str  # the exception class, or "" when loading succeeded (a failure)
-    message: str
-    names_file: bool
-    names_fix: bool
-
-    @property
-    def detected(self) -> bool:
-        return self.error in ("CorruptIndexError", "IndexMismatchError") and self.names_file and self.names_fix
-
-
-def _reseal(generation: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> None:
-    """Recompute the manifest's checksums after files were changed: a consistent but wrong index."""
-    path = generation / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    for name in manifest["checksums"]:
-        if (generation / name).is_file():
-            manifest["checksums"][name] = hashlib.sha256((generation / name).read_bytes()).hexdigest()
-    if edit is not None:
-        edit(manifest)
-    manifest["manifest_checksum"] = _manifest_checksum(manifest)
-    path.write_text(json.dumps(manifest), encoding="utf-8")
-
-
-def _damages() -> dict[str, Callable[[Path], None]]:
-    def truncate(p: Path) -> None:
-        p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
-
-    def flip(p: Path) -> None:
-        data = bytearray(p.read_bytes())
-        data[len(data) // 2] ^= 0x04
-        p.write_bytes(bytes(data))
-
-    return {"truncated": truncate, "emptied": lambda p: p.write_bytes(b""), "altered": flip, "missing": Path.unlink}
-
-
-def _inconsistent(generation: Path, case: str) -> None:
-    """Files rewritten by a (hypothetical) buggy writer, checksums resealed."""
-    import faiss
-
-    def rows(name: str) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in (generation / name).read_text(encoding="utf-8").splitlines()]
-
-    def put(name: str, items: list[dict[str, Any]]) -> None:
-        (generation / name).write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
-
-    edit: Callable[[dict[str, Any]], None] | None = None
-    if case == "a chunk that is not a span of its article":
-        chunks = rows("chunks.jsonl")
-        chunks[1]["start"] += 1
-        put("chunks.jsonl", chunks)
-    elif case == "a chunk of an article that is not stored":
-        put("articles.jsonl", rows("articles.jsonl")[1:])
-        edit = lambda m: m["counts"].update(articles=m["counts"]["articles"] - 1)  # noqa: E731
-    elif case == "a sentence pointing past the last chunk":
-        sentences = np.load(generation / "sentences.npy")
-        sentences[-1, 0] = 10_000
-        np.save(generation / "sentences.npy", sentences)
-    elif case == "sentence vectors of another dimension":
-        vectors = np.load(generation / "sentence_vectors.npy")
-        np.save(generation / "sentence_vectors.npy", vectors[:, :-1])
-    elif case == "chunk vectors of another dimension":
-        index = faiss.read_index(str(generation / "chunks.faiss"))
-        other = faiss.IndexFlatIP(index.d // 2)
-        other.add(np.ascontiguousarray(index.reconstruct_n(0, index.ntotal)[:, : index.d // 2]))
-        faiss.write_index(other, str(generation / "chunks.faiss"))
-    elif case == "a vector that is not a number":
-        vectors = np.load(generation / "sentence_vectors.npy")
-        vectors[0, 0] = np.nan
-        np.save(generation / "sentence_vectors.npy", vectors)
-    elif case.startswith("counts disagree: "):
-        key = case.removeprefix("counts disagree: ")
-        edit = lambda m: m["counts"].update({key: m["counts"][key] + 1})  # noqa: E731
-    elif case == "manifest dimension disagrees":
-        edit = lambda m: m["embedder"].update(dim=m["embedder"]["dim"] + 1)  # noqa: E731
-    elif case == "manifest lacks the checksum of chunks.faiss":
-        edit = lambda m: m["checksums"].pop("chunks.faiss")  # noqa: E731
-    elif case == "manifest checksum entry outside the generation":
-        edit = lambda m: m["checksums"].update({"../../etc/passwd": "0" * 64})  # noqa: E731
-    elif case == "manifest of another format version":
-        edit = lambda m: m.update(format_version=2)  # noqa: E731
-    else:
-        raise ValueError(case)
-    _reseal(generation, edit)
-
-
-INCONSISTENT = (
-    "a chunk that is not a span of its article",
-    "a chunk of an article that is not stored",
-    "a sentence pointing past the last chunk",
-    "sentence vectors of another dimension",
-    "chunk vectors of another dimension",
-    "a vector that is not a number",
-    "counts disagree: articles",
-    "counts disagree: chunks",
-    "counts disagree: sentences",
-    "manifest dimension disagrees",
-    "manifest lacks the checksum of chunks.faiss",
-    "manifest checksum entry outside the generation",
-    "manifest of another format version",
-)
-_CASE_FILE = {  # the file each whole-index case must name
-    "a chunk that is not a span of its article": "chunks.jsonl",
-    "a chunk of an article that is not stored": "chunks.jsonl",
-    "a sentence pointing past the last chunk": "sentences.npy",
-    "sentence vectors of another dimension": "sentence_vectors.npy",
-    "chunk vectors of another dimension": "chunks.faiss",
-    "a vector that is not a number": "sentence_vectors.npy",
-    "manifest dimension disagrees": "chunks.faiss",  # "vectors of dimension 128, the manifest says 129"
-}
-
-
-def _attempt(root: Path, case: str, expect_file: str, expect_embedder: str | None = None) -> CaseResult:
-    try:
-        data = load_index(root, expect_embedder=expect_embedder)
-        load_keyword_index(root, data.generation)
-    except NewsQAError as exc:
-        message = str(exc)
-        return CaseResult(case, type(exc).__name__, message, expect_file in message, FIX in message)
-    return CaseResult(case, "", "loaded without complaint", False, False)
-
-
-def corruption_cases(workdir: Path, template: Path) -> list[CaseResult]:
-    """Damage a copy of the index at ``template`` in every way listed in the module docstring; load each."""
-    results: list[CaseResult] = []
-    live = current_generation(template)
-    assert live is not None
-    victims = ["manifest.json", *sorted(p.relative_to(live).as_posix() for p in live.rglob("*") if p.is_file())]
-    victims = list(dict.fromkeys(victims))
-    counter = iter(range(10**6))
-
-    def fresh() -> tuple[Path, Path]:
-        root = workdir / f"case-{next(counter)}"
-        shutil.copytree(template, root)
-        return root, root / live.name
-
-    for victim in victims:
-        for damage, apply in _damages().items():
-            root, generation = fresh()
-            apply(generation / victim)
-            results.append(_attempt(root, f"{victim} {damage}", victim))
-    for case in INCONSISTENT:
-        root, generation = fresh()
-        _inconsistent(generation, case)
-        results.append(_attempt(root, case, _CASE_FILE.get(case, "manifest.json")))
-    pointer_cases: dict[str, bytes | None] = {
-        "CURRENT names a generation that does not exist": b"gen-000042\n",
-        "CURRENT holds binary garbage": bytes(range(256)),
-        "CURRENT holds a path outside the index": b"../../etc\n",
-        "CURRENT is empty": b"",
-        "the live generation folder was deleted": None,
-    }
-    for case, content in pointer_cases.items():
-        root, generation = fresh()
-        if content is None:
-            shutil.rmtree(generation)
-        else:
-            (root / "CURRENT").write_bytes(content)
-        results.append(_attempt(root, case, "CURRENT"))
-    root, _ = fresh()
-    results.append(_attempt(root, "an index built with another embedder", "manifest.json", "hashing-64"))
-    return results
 
 
 def test_every_damaged_file_and_inconsistency_is_a_clear_error(tmp_path: Path, tiny_index: Path) -> None:
@@ -637,108 +217,6 @@ def test_a_reader_racing_two_writers_gets_the_new_generation(
 
 
 # ---------------------------------------------------------------- 4. concurrency
-
-
-@dataclass
-class ConcurrencyResult:
-    """Questions answered from several threads while the index was updated."""
-
-    threads: int
-    questions: int
-    errors: list[str] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)
-    by_generation: dict[str, int] = field(default_factory=dict)
-    quotes_checked: int = 0
-    inconsistent: int = 0  # answers whose quotes and passages fit no single generation
-
-    def percentile(self, q: float) -> float:
-        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else 0.0
-
-
-def concurrency_run(
-    workdir: Path, threads: int = 8, per_thread: int = 25, limit_threads: bool = True, embedder: Any = None
-) -> ConcurrencyResult:
-    """``threads`` threads ask ``per_thread`` questions each of one Assistant while an update
-    (every article's text changed, 40 added; ``add_articles`` then ``reload``) runs.
-
-    The first quarter of the questions is answered before the update starts and the last
-    fifth after it is live, so both generations are certainly served; the rest overlap it.
-    """
-    from index.threads import limit_query_threads
-    from qa.assistant import Assistant
-
-    embedder = embedder or HashingEmbedder(dim=256)
-    first = generated_articles(120, seed=11, prefix="news")
-    root = workdir / "index"
-    add_articles(root, first, IndexSettings(embedder=embedder.name, chunk_size=400, chunk_overlap=0), embedder)
-    texts: dict[str, dict[str, str]] = {}
-
-    def snapshot() -> None:
-        data = load_index(root)
-        texts[data.generation] = {a.id: a.text for a in data.articles.values()}
-
-    snapshot()
-    assistant = Assistant(root, embedder)
-    rng = random.Random(5)
-    questions = [
-        f"What did {rng.choice(_NAMES)} say about the {' '.join(rng.sample(_WORDS, 2))} plan?"
-        for _ in range(threads * per_thread)
-    ]
-    result = ConcurrencyResult(threads, len(questions))
-    lock = threading.Lock()
-    answered = [0]
-    start_update, update_done = threading.Event(), threading.Event()
-    answers: list[Any] = []
-
-    def updater() -> None:
-        start_update.wait()
-        try:
-            add_articles(root, [*(changed(a) for a in first), *generated_articles(40, seed=12, prefix="extra")])
-            snapshot()
-            assistant.reload()
-        except Exception as exc:  # recorded, never swallowed: it fails the run
-            result.errors.append(f"update: {exc!r}")
-        finally:
-            update_done.set()
-
-    def client(k: int) -> None:
-        if limit_threads:
-            limit_query_threads(1)
-        mine = questions[k * per_thread : (k + 1) * per_thread]
-        for i, question in enumerate(mine):
-            if i >= per_thread - per_thread // 5:
-                update_done.wait()
-            clock = time.perf_counter()
-            try:
-                answer = assistant.ask(question)
-            except Exception as exc:  # recorded, never swallowed: it fails the run
-                with lock:
-                    result.errors.append(f"{question}: {exc!r}")
-                continue
-            elapsed = (time.perf_counter() - clock) * 1000
-            with lock:
-                result.latencies_ms.append(elapsed)
-                answers.append(answer)
-                answered[0] += 1
-                if answered[0] >= len(questions) // 4:
-                    start_update.set()
-
-    workers = [threading.Thread(target=updater), *(threading.Thread(target=client, args=(k,)) for k in range(threads))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
-    for answer in answers:
-        spans = [(q.quote.article_id, q.quote.start, q.quote.end, q.quote.text) for q in answer.quotes]
-        spans += [(p.article_id, p.start, p.end, p.text) for p in answer.passages]
-        result.quotes_checked += len(answer.quotes)
-        fits = [g for g, t in texts.items() if all(a in t and t[a][s:e] == x for a, s, e, x in spans)]
-        if len(fits) != 1:
-            result.inconsistent += 1
-        else:
-            result.by_generation[fits[0]] = result.by_generation.get(fits[0], 0) + 1
-    return result
 
 
 def test_concurrent_questions_during_an_update_each_see_one_generation(tmp_path: Path) -> None:
