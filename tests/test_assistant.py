@@ -10,12 +10,11 @@ import pytest
 
 from index.build import add_articles
 from index.embed import HashingEmbedder
-from index.errors import NewsQAError, SettingsError
+from index.errors import NewsQAError
 from index.records import Article, make_article
 from index.store.generations import load_index
-from qa import Assistant, Filters, QASettings, Turn
+from qa import Assistant, Turn
 from qa.errors import EmptyQuestionError, QuestionTooLongError
-from tests.conftest import small_index
 
 
 @pytest.fixture
@@ -84,19 +83,14 @@ def test_ask_many_answers_in_order(assistant: Assistant) -> None:
     assert [a.question for a in answers] == questions
 
 
-def test_source_filter_applies_to_answers(assistant: Assistant) -> None:
-    answer = assistant.ask("How much does it cost?", filters=Filters(sources=("Millbrook Times",)))
-    assert {c.source for c in answer.quotes} <= {"Millbrook Times"}
-    assert all(assistant.data.articles[p.article_id].source == "Millbrook Times" for p in answer.passages)
-
-
 def test_chat_keeps_the_asked_question_and_shows_the_standalone_one(assistant: Assistant) -> None:
     history = [Turn("Who called for emergency loans?", "The agriculture minister, Tomas Brandt")]
     answer = assistant.chat(history, "What did he say about the rain?")
     assert answer.question == "What did he say about the rain?"
     assert answer.standalone_question == "What did Tomas Brandt say about the rain?"  # "he", resolved
     assert answer.to_dict()["standalone_question"] == answer.standalone_question
-    assert answer.quotes and all("Tomas Brandt" in assistant.data.articles[c.quote.article_id].text for c in answer.quotes)
+    quoted = [assistant.data.articles[c.quote.article_id].text for c in answer.quotes]
+    assert quoted and all("Tomas Brandt" in text for text in quoted)
 
 
 def test_every_door_asks_on_one_default_day(
@@ -135,14 +129,6 @@ def test_today_defaults_to_the_local_date_and_undated_means_no_day() -> None:
     assert resolve_today("undated") is None
 
 
-def test_retrieval_modes_are_settings(tiny_index: Path, embedder: HashingEmbedder) -> None:
-    for mode in ("hybrid", "dense", "keyword"):
-        answer = Assistant(tiny_index, embedder, QASettings(retrieval=mode)).ask("Where was the stolen painting found?")  # type: ignore[arg-type]
-        assert answer.passages[0].article_id == next(
-            a.id for a in Assistant(tiny_index, embedder).data.articles.values() if "painting" in a.title
-        )
-
-
 def test_reload_picks_up_new_articles_and_answers_stay_consistent_meanwhile(
     tiny_index: Path, embedder: HashingEmbedder, articles: list[Article]
 ) -> None:
@@ -176,89 +162,3 @@ def test_reload_picks_up_new_articles_and_answers_stay_consistent_meanwhile(
     assert assistant.reload() is False
 
 
-def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assistant) -> None:
-    """``rescore`` re-embeds the first sentences alone; one that matches the question better
-    alone than pooled from its chunk moves up. Without rescoring, the order is the pooled one."""
-    from dataclasses import replace
-
-    import numpy as np
-
-    from qa.answer import ExtractiveAnswerer
-    from qa.retrieve import Query
-
-    question = "Who called for emergency loans?"
-    vector = assistant.embedder.embed_query(question)
-    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 5)
-    plain = ExtractiveAnswerer(assistant.data, assistant.keyword, replace(assistant.settings, rescore=0)).candidates(
-        question, vector, passages
-    )
-    assert len(plain) >= 2
-    second = assistant.answerer._text(plain[1])
-
-    def embed(text: str) -> np.ndarray:  # the second sentence matches the question exactly, alone
-        return vector if text == second else -vector
-
-    rescored = ExtractiveAnswerer(
-        assistant.data, assistant.keyword, replace(assistant.settings, rescore=2), embed=embed
-    ).candidates(question, vector, passages)
-    assert assistant.answerer._text(rescored[0]) == second
-    assert {(c.article_id, c.start) for c in rescored} == {(c.article_id, c.start) for c in plain}
-
-
-def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path, embedder: HashingEmbedder) -> None:
-    """A question that sets a scene before it asks: sentences repeating the scene share most of
-    its words, but the answer shares the words of the sentence that asks."""
-    from qa.answer import ExtractiveAnswerer
-    from qa.qtype import asking_sentence
-    from qa.retrieve import Query
-
-    article = make_article(
-        "Andrew Brightwater was arrested in Port Ellis on Thursday on suspicion of fraud. "
-        "Police in Port Ellis arrested Brightwater at his home on Thursday. "
-        "Judge Mara Brightwater is the older sister of Andrew Brightwater.",
-        title="Arrest in Port Ellis",
-        source="Coast Courier",
-    )
-    assistant = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)
-    question = "Andrew Brightwater was arrested in Port Ellis on Thursday. Who is his older sister?"
-    assert asking_sentence(question) == "Who is his older sister?"
-    vector = embedder.embed_query(question)
-    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 3)
-
-    def keyword_shares(settings: QASettings) -> dict[str, float]:
-        answerer = ExtractiveAnswerer(assistant.data, assistant.keyword, settings)
-        return {answerer._text(c): c.keyword for c in answerer.candidates(question, vector, passages)}
-
-    scene = "Police in Port Ellis arrested Brightwater at his home on Thursday."
-    answer = "Judge Mara Brightwater is the older sister of Andrew Brightwater."
-    weighted = keyword_shares(QASettings(rescore=0))
-    assert weighted[answer] > weighted[scene]
-    plain = keyword_shares(QASettings(rescore=0, asked_share=0.0))  # all the question's words alike
-    assert plain[answer] < plain[scene]
-    with pytest.raises(SettingsError, match="asked_share"):
-        QASettings(asked_share=1.5)
-
-
-@pytest.mark.parametrize(
-    ("question", "asking"),
-    [
-        ("Who is he? Answer in one word.", "Who is he?"),
-        ("What did Lavrov call for?", "What did Lavrov call for?"),
-        ("The U.S. Senate voted on Monday. Which bill passed", "Which bill passed"),
-    ],
-)
-def test_asking_sentence_is_the_last_question(question: str, asking: str) -> None:
-    from qa.qtype import asking_sentence
-
-    assert asking_sentence(question) == asking
-
-
-def test_a_quote_says_the_short_answer_as_whole_words() -> None:
-    """The first quote must say the short answer: "Iran" is not said by "Iranian officials"."""
-    from qa.answer import _says
-
-    assert not _says("Iranian officials announced a deal.", "Iran")
-    assert _says("Trump worked to land a peace deal with Iran.", "Iran")
-    assert _says("the death of Matthew Perry's friend", "Matthew Perry")
-    assert not _says("a deal with iran", "Iran")
-    assert _says("a deal with iran", "Iran", fold=True)

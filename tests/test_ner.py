@@ -161,7 +161,9 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         "Callum Turner wore a dark suit.": 0,
     }
     off = replace(settings, typed=0)  # the check turned off: the order is the plain one
-    unchecked = ExtractiveAnswerer(assistant.data, assistant.keyword, off, tagger=tagger).candidates(question, vector, passages)
+    unchecked = ExtractiveAnswerer(assistant.data, assistant.keyword, off, tagger=tagger).candidates(
+        question, vector, passages
+    )
     assert [(c.start, c.score) for c in unchecked] == [(c.start, c.score) for c in plain]
     with pytest.raises(SettingsError, match="typed"):
         QASettings(typed=-1)

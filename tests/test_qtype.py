@@ -1,0 +1,61 @@
+"""Question kinds: the answer type a question asks for, the sentence that asks, what letters stand for."""
+
+from __future__ import annotations
+
+import pytest
+from qa.qtype import answer_type, asking_sentence, expansion
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who won the election?", "person"),
+        ("Where was the summit held?", "place"),
+        ("In which country did the fire break out?", "place"),
+        ("When did the bridge reopen?", "time"),
+        ("How many people were hurt?", "number"),
+        ("Which airline cancelled flights?", "entity"),
+        ("What is the name of the new vaccine?", "entity"),
+        ("What did the minister call for?", "speech"),
+        ("What did Lavrov stress?", "speech"),
+        ("Why did the talks fail?", "other"),
+        ("What does NATO stand for?", "expansion"),
+        ("Markets rose after the Fed spoke. What does “Fed” stand for?", "expansion"),
+        ("What does the party stand for?", "other"),  # values, not letters
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "asking"),
+    [
+        ("Who is he? Answer in one word.", "Who is he?"),
+        ("What did Lavrov call for?", "What did Lavrov call for?"),
+        ("The U.S. Senate voted on Monday. Which bill passed", "Which bill passed"),
+    ],
+)
+def test_asking_sentence_is_the_last_question(question: str, asking: str) -> None:
+    assert asking_sentence(question) == asking
+
+
+@pytest.mark.parametrize(
+    ("letters", "sentence", "name"),
+    [
+        (
+            "CBP",
+            "On Monday, U.S. Customs and Border Protection opened two new lanes at the bridge.",
+            "Customs and Border Protection",
+        ),
+        ("DOGE", "Musk led the Department of Government Efficiency for months.", "Department of Government Efficiency"),
+        ("Met", "Stars arrived at the Metropolitan Museum of Art on Monday.", "Metropolitan Museum of Art"),
+        ("NATO", "The North Atlantic Treaty Organization met in Brussels.", "North Atlantic Treaty Organization"),
+        ("NATO", "NATO allies met in Brussels.", None),  # the letters themselves
+        ("Met", "Meta Platforms said on Monday.", None),  # "Meta" is not a longer word for "Met"
+        ("UN", "The united nations said so.", None),  # not a name
+        ("CBP", "Customs, Border and Protection rules changed.", None),  # the name ends at a comma
+    ],
+)
+def test_expansion_spells_the_letters_out(letters: str, sentence: str, name: str | None) -> None:
+    assert expansion(letters, sentence) == name
