@@ -31,9 +31,10 @@ class Chunker:
 
     Example:
         >>> from index.records import make_article
-        >>> a = make_article("One. Two three. Four!", title="t")
-        >>> [c.text for c in Chunker(size=10, overlap=0).chunk(a)]
-        ['One.', 'Two three.', 'Four!']
+        >>> a = make_article("The ferry left at noon. It reached Gull Island an hour later. "
+        ...                  "Tickets cost twelve dollars.", title="t")
+        >>> [c.text for c in Chunker(size=70, overlap=0).chunk(a)]
+        ['The ferry left at noon. It reached Gull Island an hour later.', 'Tickets cost twelve dollars.']
     """
 
     def __init__(self, size: int = 800, overlap: int = 120) -> None:
