@@ -134,3 +134,18 @@ def test_other_settings_on_an_existing_index_are_refused(
     assert main(["index", str(corpus), "--index", str(index), "--embedder", "hashing-64", "--quiet"]) == 2
     assert "embedder='hashing-64' (index: 'hashing')" in capsys.readouterr().err
     assert main(["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet"]) == 0
+
+
+def test_chat_rewrites_a_follow_up_and_a_bad_question_is_a_message(
+    tmp_path: Path, corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "idx"
+    main(["index", str(corpus), "--index", str(index), "--embedder", "hashing", "--quiet"])
+    capsys.readouterr()
+    typed = iter(["What did the agriculture minister call for?", "Why did he call for them?", "x" * 2001, ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    assert main(["chat", "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "emergency loans" in out
+    assert "(understood as: Why did Tomas Brandt call for them?)" in out  # "he", from the first answer
+    assert "newsqa: the question is 2001 characters long" in out  # the chat goes on after it

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.assistant import Turn
 from qa.conversation import mentions, standalone_question
+from qa.records import Turn
 
 LAVROV_ANSWER = (
     "The Russian Foreign Ministry, in a statement today, said that Lavrov affirmed during the meeting in Moscow "

@@ -98,7 +98,9 @@ def test_respond_keeps_the_conversation_and_rewrites_follow_ups(assistant: Assis
     _, chat, exchanges = steps[-1]
     assert "emergency loans" in chat[-1]["content"]
     *_, (_, chat, exchanges) = handlers.respond("Why did he call for them?", exchanges)
-    assert len(chat) == 4 and "Searched for:" in chat[-1]["content"] and "Tomas Brandt" in chat[-1]["content"]
+    assert len(chat) == 4
+    # the rewrite happened: "he" became the minister named in the first answer's quote
+    assert "Searched for: “Why did Tomas Brandt call for them?”" in chat[-1]["content"]
 
 
 def test_unexpected_errors_are_logged_and_shown_generically(
