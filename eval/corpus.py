@@ -44,8 +44,8 @@ def load_articles(path: Path) -> dict[str, Article]:
     """The articles of ``path`` (a JSONL file, a text file or a folder) by id, as the index ingests them."""
     if not path.exists():
         raise BadInputError(
-            f"articles {path}: not found. The dev datasets live outside the repository "
-            f"(../shared/datasets/ next to the checkout) and are never copied into it; pass their path."
+            f"articles {path}: not found. The development datasets are kept outside the repository "
+            f"and never copied into it (format: eval/README.md); pass their path."
         )
     result = ingest_paths([path])
     rejected = [line for line in result.report if line.status == "rejected"]

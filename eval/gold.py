@@ -1,6 +1,6 @@
 """Read a gold question set: QA.jsonl path -> list[GoldQuestion] (validated, filtered, in file order).
 
-The format is the one of ``../shared/datasets/*/qa.jsonl`` (see eval/README.md): one JSON
+The format is the Gold format of eval/README.md (a dataset's ``qa.jsonl``): one JSON
 object a line with ``id``, ``question``, ``answers``, ``article_ids``, ``type`` and an
 optional ``meta`` holding ``question_date``, ``other_articles_with_answer`` and ``choices``.
 """
@@ -45,8 +45,8 @@ def require_file(path: Path, what: str) -> Path:
     """``path`` if it exists, else a BadInputError that says which file is missing and where data lives."""
     if not path.exists():
         raise BadInputError(
-            f"{what} {path}: not found. The dev datasets live outside the repository "
-            f"(../shared/datasets/ next to the checkout) and are never copied into it; pass their path."
+            f"{what} {path}: not found. The development datasets are kept outside the repository "
+            f"and never copied into it (format: eval/README.md); pass their path."
         )
     return path
 

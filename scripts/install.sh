@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 pip_args=()
-# This workplace keeps the CPU wheel of torch 2.13.0 in /opt/wheels; pyproject pins that
+# A CPU wheel of torch 2.13.0 in /opt/wheels, when there is one, is used; pyproject pins that
 # version so that pip never swaps in a multi-GB CUDA build.
 if [ -d /opt/wheels ]; then
   pip_args+=(--find-links /opt/wheels)

@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 VectorKind = Literal["flat", "ivf"]
-# flat search grows linearly: measured on the shared 2-core machine (docs/BENCHMARKS.md), one
+# flat search grows linearly: measured on a 2-core x86 machine (docs/BENCHMARKS.md), one
 # thread scans ~10-20M vectors/s, so 200k vectors cost ~10-20 ms a query; IVF stays ~1-3 ms
 APPROX_FROM = 200_000
 EXACT_FILTER_MAX = 20_000  # a filter allowing at most this many rows is searched exactly, even with IVF
