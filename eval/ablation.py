@@ -48,7 +48,7 @@ def steps() -> list[tuple[str, QASettings]]:
         dedup=False,
         short_answers=False,
         rescore=0,
-        typed=0,
+        entity_checked=0,
         asked_share=0.0,
         abstain_below=0.35,
     )
@@ -58,7 +58,7 @@ def steps() -> list[tuple[str, QASettings]]:
     extraction = replace(dedup, short_answers=True, entities=False)
     entities = replace(extraction, entities=True)
     rescore = replace(entities, rescore=final.rescore)
-    typed = replace(rescore, typed=final.typed)
+    typed = replace(rescore, entity_checked=final.entity_checked)
     asked = replace(typed, asked_share=final.asked_share)
     return [
         ("dense only, sentence answers", first),
@@ -68,7 +68,7 @@ def steps() -> list[tuple[str, QASettings]]:
         ("+ short-answer extraction (rules)", extraction),
         ("+ named entities (spaCy) check the names", entities),
         (f"+ best {final.rescore} sentences embedded alone", rescore),
-        (f"+ best {final.typed} sentences checked for a name of the kind asked", typed),
+        (f"+ best {final.entity_checked} sentences checked for a name of the kind asked", typed),
         (f"+ the sentence that asks: {final.asked_share} of the keyword score", asked),
         (f"+ abstention at {final.abstain_below}", final),
     ]

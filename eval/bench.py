@@ -192,6 +192,7 @@ def replicate(source: IndexData, n_articles: int, seed: int = 0) -> IndexData:
 def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: Any) -> list[Row]:
     """Warm latency of retrieval alone (query vector + dense + BM25 + fusion) and of the full answer."""
     from qa.assistant import Assistant
+    from qa.question import Question
     from qa.retrieve import Query
 
     assistant = Assistant(index_dir, embedder)
@@ -202,7 +203,7 @@ def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: A
     per_answer: list[float] = []
     for q in questions:
         t = time.perf_counter()
-        retriever.retrieve(Query(q, embedder.embed_query(q)))
+        retriever.retrieve(Query(Question.parse(q, None, assistant.keyword), embedder.embed_query(q)))
         per_retrieval.append(time.perf_counter() - t)
         t = time.perf_counter()
         assistant.ask(q)
@@ -368,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += bench_store(pool, n, 200, work)
             print(render(rows[-4:], []), flush=True)
     notes = [
-        "Machine: 2 CPU cores shared with other engineers' test runs; timings are noisy, ratios are within one run.",
+        "Machine: a 2-core x86 machine running other jobs at the same time; timings are noisy, ratios are within one run.",
         f"Build: the first {args.build_articles} dev articles, median of {args.build_repeats} turns taken in "
         "alternation; newsqa's build also pools per-sentence vectors (same forward pass), writes BM25 and the "
         "checksummed index; the baseline only encodes (SentenceTransformer.encode, defaults) and adds to "

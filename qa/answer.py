@@ -19,42 +19,17 @@ import numpy as np
 
 from index.store.generations import IndexData
 from index.store.keyword import KeywordIndex
-from qa.dates import without_time_words
-from qa.extract import NAME_KINDS, SPEECH_VERB, Evidence, extract, words_of
-from qa.ner import Entity, EntityTagger, wanted_labels
-from qa.qtype import AnswerType, answer_type, asking_sentence, has_answer_of_type
+from qa.extract import Evidence, Voting, extract
+from qa.kinds import NAME_KINDS, RULES, has_answer_of_type
+from qa.ner import EntityTagger
+from qa.question import Question
 from qa.records import Passage, Quote
 from qa.settings import QASettings
-
-_WORD = re.compile(r"\w+")
-_SUBJECT = re.compile(
-    r"^\s*what\s+(?:did|does|do|has|have|will|would|is|was)\s+(.+?)\s+(?:say|said|saying|call|urge|"
-    r"demand|stress|affirm|propose|announce|warn|tell|argue|insist|promise|pledge|vow|ask|claim|"
-    r"suggest|express|think|want)\b",
-    re.I,
-)
-DENSE_WEIGHT = 0.6  # share of the sentence score from the vector similarity; the rest is keywords
-PASSAGE_BONUS = 0.1  # sentences of the best-ranked passages first (0.05: 2 fewer dev answers quoted)
-TYPE_BONUS = 0.08  # the sentence holds the kind of answer asked for (a place for "where" ...)
-SPEAKER_BONUS = 0.08  # "what did X say": X (named in the sentence) is speaking or quoted
-EVIDENCE_SENTENCES = 30  # sentences the short answer is voted from (weighted by score)
-QUOTE_RATIO = 0.7  # a further quote scores at least this share of the best (0.85 quoted 1 to 4 fewer dev answers)
-RESCORE_WEIGHT = 1.5  # how far a re-embedded sentence's similarity moves its score (chosen on both dev sets)
-TITLE_PENALTY = 0.06  # a headline restates the topic; it rarely answers the question
-ENTITY_BONUS = 0.08  # "who" / "where" / "which": the named-entity model finds a name of the kind asked for
+from qa.spans import Entity, words_of
+from qa.words import SPEECH_VERB
 
 
-def _speakers(question: str) -> list[str]:
-    """For "what did X say", X's names (or its head noun: "the Arab diplomats" -> diplomats)."""
-    match = _SUBJECT.search(question)
-    if match is None:
-        return []
-    words = match.group(1).split()
-    names = [w for w in words if w[:1].isupper()]
-    return names or words[-1:]
-
-
-def _speaks(sentence: str, speakers: list[str]) -> bool:
+def _speaks(sentence: str, speakers: tuple[str, ...]) -> bool:
     """A speaker is named before the speech verb or the opening quote of ``sentence``."""
     cuts = [m.start() for m in SPEECH_VERB.finditer(sentence)] + [sentence.rfind("“"), sentence.rfind('"')]
     lead = sentence[: max(cuts, default=-1)].lower()
@@ -118,24 +93,22 @@ class ExtractiveAnswerer:
         self._row = {c.id: i for i, c in enumerate(data.chunks)}
         self._sentence_chunk = data.sentences[:, 0] if len(data.sentences) else np.zeros(0, np.int64)
 
-    def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
+    def candidates(self, question: Question, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
         """All sentences of the first ``answer_passages`` passages, best first.
 
         Time words ("this week", "in March") count as dates in retrieval, not as words here.
         """
-        terms = list(dict.fromkeys(self.keyword.terms(without_time_words(question))))
-        idf = self.keyword.idf(terms)
+        s = self.settings
+        idf = {t: question.weights.get(t, 0.0) for t in question.terms}
         total = sum(idf.values()) or 1.0
         # "The mayor was arrested on Thursday. Who is her deputy?": the sentence that asks
         # names what the answer is about; the others set the scene, which many sentences repeat
-        asked = set(self.keyword.terms(without_time_words(asking_sentence(question))))
-        asked_idf = {t: w for t, w in idf.items() if t in asked} or idf
+        asked_idf = {t: w for t, w in idf.items() if t in question.asked_terms} or idf
         asked_total = sum(asked_idf.values()) or 1.0
-        kind = answer_type(question)
-        speakers = _speakers(question) if kind == "speech" else []
+        kind = question.kind
         seen: set[tuple[str, int]] = set()
         found: list[Candidate] = []
-        for passage in passages[: self.settings.answer_passages]:
+        for passage in passages[: s.answer_passages]:
             row = self._row[passage.chunk_id]
             first = int(np.searchsorted(self._sentence_chunk, row, "left"))
             last = int(np.searchsorted(self._sentence_chunk, row, "right"))
@@ -148,54 +121,47 @@ class ExtractiveAnswerer:
                 if (passage.article_id, start) in seen:
                     continue
                 seen.add((passage.article_id, start))
-                words = set(self.keyword.terms(text[start:end]))
+                sentence = text[start:end]
+                words = set(self.keyword.terms(sentence))
                 if not words - idf.keys():
                     continue  # says nothing the question doesn't (a headline echoing it): no answer here
                 share = sum(w for t, w in idf.items() if t in words) / total
                 asking = sum(w for t, w in asked_idf.items() if t in words) / asked_total
-                keyword = (1 - self.settings.asked_share) * share + self.settings.asked_share * asking
+                keyword = (1 - s.asked_share) * share + s.asked_share * asking
                 d = float(dense[offset])
-                score = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * keyword + PASSAGE_BONUS / passage.rank
-                if kind != "other" and has_answer_of_type(kind, text[start:end], question):
-                    score += TYPE_BONUS
-                if kind == "speech" and speakers and _speaks(text[start:end], speakers):
-                    score += SPEAKER_BONUS
+                score = s.sentence_dense_share * d + (1 - s.sentence_dense_share) * keyword
+                score += s.passage_bonus / passage.rank
+                if kind != "other" and has_answer_of_type(kind, sentence, question.words, question.letters):
+                    score += s.type_bonus
+                if question.speakers and _speaks(sentence, question.speakers):
+                    score += s.speaker_bonus
                 if _is_headline(text, start, end, article.title):
-                    score -= TITLE_PENALTY
-                found.append(
-                    Candidate(
-                        passage.article_id,
-                        start,
-                        end,
-                        score,
-                        d,
-                        keyword,
-                        passage.rank,
-                    )
-                )
+                    score -= s.title_penalty
+                found.append(Candidate(passage.article_id, start, end, score, d, keyword, passage.rank))
         found.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
-        return self._typecheck(question, kind, self._rescore(found, vector))
+        return self._typecheck(question, self._rescore(found, vector))
 
-    def _typecheck(self, question: str, kind: AnswerType, found: list[Candidate]) -> list[Candidate]:
-        """The best ``settings.typed`` sentences, checked by the named-entity model: one that names
-        something of the kind asked for (a PERSON for "which pop star"), other than the question's
-        own names, moves up. The rule check in ``candidates`` only sees capital letters, which
-        nearly every sentence has. Measured on both dev sets (docs/eval/ablation)."""
-        allowed = wanted_labels(question, kind)
-        if self.tagger is None or kind not in NAME_KINDS or not self.settings.typed or not allowed:
+    def _typecheck(self, question: Question, found: list[Candidate]) -> list[Candidate]:
+        """The best ``settings.entity_checked`` sentences, checked by the named-entity model: one that
+        names something of the kind asked for (a PERSON for "which pop star"), other than the
+        question's own names, moves up. The rule check in ``candidates`` only sees capital letters,
+        which nearly every sentence has. Measured on both dev sets (docs/eval/ablation)."""
+        allowed = question.labels
+        checked_count = self.settings.entity_checked
+        if self.tagger is None or question.kind not in NAME_KINDS or not checked_count or not allowed:
             return found  # no model, no name asked for, or no check: nothing moves
-        k = min(self.settings.typed, len(found))
+        k = min(checked_count, len(found))
         texts = [self._text(c) for c in found[:k]]
         tags = self.tagger.entities(texts)
         if tags is None:
             return found
-        asked = words_of(question)
 
         def names_one(text: str, entities: list[Entity]) -> bool:
-            return any(label in allowed and not words_of(text[a:b]) <= asked for a, b, label in entities)
+            return any(label in allowed and not words_of(text[a:b]) <= question.words for a, b, label in entities)
 
+        bonus = self.settings.entity_bonus
         checked = [
-            replace(c, score=c.score + ENTITY_BONUS) if names_one(text, entities) else c
+            replace(c, score=c.score + bonus) if names_one(text, entities) else c
             for c, text, entities in zip(found[:k], texts, tags, strict=True)
         ]
         typed = checked + found[k:]
@@ -213,20 +179,17 @@ class ExtractiveAnswerer:
         k = min(self.settings.rescore, len(found))
         if self.embed is None or k == 0:
             return found
-        top = [
-            replace(
-                c, score=c.score + DENSE_WEIGHT * RESCORE_WEIGHT * (float(self.embed(self._text(c)) @ vector) - c.dense)
-            )
-            for c in found[:k]
-        ]
+        move = self.settings.sentence_dense_share * self.settings.rescore_weight
+        embed = self.embed
+        top = [replace(c, score=c.score + move * (float(embed(self._text(c)) @ vector) - c.dense)) for c in found[:k]]
         rescored = top + found[k:]
         rescored.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
         return rescored
 
-    def missing_terms(self, question: str) -> tuple[str, ...]:
+    def missing_terms(self, question: Question) -> tuple[str, ...]:
         """Question words (as typed) that no indexed chunk contains, for the abstention message."""
         missing: list[str] = []
-        for word in dict.fromkeys(_WORD.findall(without_time_words(question))):
+        for word in question.typed:
             terms = self.keyword.terms(word)
             if terms and not self.keyword.known(terms):
                 missing.append(word)
@@ -239,7 +202,12 @@ class ExtractiveAnswerer:
     def _text(self, c: Candidate) -> str:
         return self.data.articles[c.article_id].text[c.start : c.end]
 
-    def draft(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Draft:
+    def _voting(self) -> Voting:
+        s = self.settings
+        weights = (s.vote_temperature, s.min_vote_weight, s.year_weight, s.counted_bonus, s.title_bonus)
+        return Voting(*weights, s.untagged_weight)
+
+    def draft(self, question: Question, vector: np.ndarray, passages: list[Passage]) -> Draft:
         """The answer: the best sentence (or a span cut from it), with up to ``max_quotes`` quotes.
 
         Further quotes are sentences that say the same short answer (listed first, newest
@@ -251,39 +219,44 @@ class ExtractiveAnswerer:
             return Draft("", (), 0.0, True, "no passage was retrieved", missing)
         best = candidates[0]
         short: str | None = None
+        voters = candidates[: self.settings.evidence_sentences]
         if self.settings.short_answers:
-            evidence = [Evidence(self._text(c), c.score) for c in candidates[:EVIDENCE_SENTENCES]]
-            short = extract(question, answer_type(question), evidence, self._stem, self.tagger)
+            evidence = [Evidence(self._text(c), c.score) for c in voters]
+            short = extract(question, evidence, self._stem, self.tagger, self._voting())
             if short:
                 # the first quote must be a sentence that says it
-                best = next((c for c in candidates[:EVIDENCE_SENTENCES] if _says(self._text(c), short)), best)
-        quotes: list[Candidate] = [best]
-        for other in candidates:
-            if len(quotes) >= self.settings.max_quotes:
-                break
-            # a further quote says the short answer too, or scores nearly as well as the best
-            supports = (short is not None and _says(self._text(other), short, fold=True)) or (
-                other.score >= QUOTE_RATIO * candidates[0].score
-            )
-            if supports and all(
-                other.article_id != q.article_id or other.end <= q.start or other.start >= q.end for q in quotes
-            ):
-                quotes.append(other)
-        if short:
-            # the quotes that say the short answer first, newest article first; then the others
-            def order(q: Candidate) -> tuple[bool, int]:
-                day = self.data.articles[q.article_id].published
-                return not _says(self._text(q), short, fold=True), -(day.toordinal() if day else 0)
-
-            quotes.sort(key=order)
+                best = next((c for c in voters if _says(self._text(c), short)), best)
+        quotes = self._quotes(candidates, best, short)
         quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)
-        kind = answer_type(question)
-        if self.settings.short_answers and short is None and kind in ("number", "time"):
-            noun = "number" if kind == "number" else "date or time"
-            reason = f"the question asks for a {noun}, and no passage found gives one"
+        needs = RULES[question.kind].needs
+        if self.settings.short_answers and short is None and needs:
+            reason = f"the question asks for a {needs}, and no passage found gives one"
             return Draft("", quote_records, candidates[0].score, True, reason, missing)
         if candidates[0].score < self.settings.abstain_below:
             top, threshold = candidates[0].score, self.settings.abstain_below
             reason = f"best sentence score {top:.2f} is under the threshold {threshold:.2f}"
             return Draft("", quote_records, candidates[0].score, True, reason, missing)
         return Draft(short or self._text(best), quote_records, candidates[0].score, False, "", missing)
+
+    def _quotes(self, candidates: list[Candidate], best: Candidate, short: str | None) -> list[Candidate]:
+        """Up to ``max_quotes``: the best, then sentences that say the short answer too or score
+        nearly as well as the best; those that say the short answer first, newest article first."""
+        quotes: list[Candidate] = [best]
+        for other in candidates:
+            if len(quotes) >= self.settings.max_quotes:
+                break
+            supports = (short is not None and _says(self._text(other), short, fold=True)) or (
+                other.score >= self.settings.quote_ratio * candidates[0].score
+            )
+            if supports and all(
+                other.article_id != q.article_id or other.end <= q.start or other.start >= q.end for q in quotes
+            ):
+                quotes.append(other)
+        if short:
+
+            def order(q: Candidate) -> tuple[bool, int]:
+                day = self.data.articles[q.article_id].published
+                return not _says(self._text(q), short, fold=True), -(day.toordinal() if day else 0)
+
+            quotes.sort(key=order)
+        return quotes

@@ -17,9 +17,9 @@ from index.store.keyword import KeywordIndex
 from index.threads import limit_query_threads
 from qa.answer import ExtractiveAnswerer
 from qa.cite import verify_quotes
-from qa.dates import date_intent
 from qa.errors import EmptyQuestionError, QuestionTooLongError
 from qa.ner import EntityTagger, shared_tagger
+from qa.question import Question
 from qa.records import Answer, Citation, Filters, Passage, Turn
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -179,11 +179,12 @@ class Assistant:
         vector = self.embedder.embed_query(standalone)
         timings["embed"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
-        query = Query(standalone, vector, today, filters or Filters())
+        question = Question.parse(standalone, today, state.keyword)  # understood once; every step reads it
+        query = Query(question, vector, filters or Filters())
         passages = state.retriever.retrieve(query, max(self.settings.passages, self.settings.answer_passages))
         timings["retrieve"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
-        draft = state.answerer.draft(standalone, vector, passages)
+        draft = state.answerer.draft(question, vector, passages)
         timings["answer"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
         verified = verify_quotes(draft.quotes, state.data.articles)
@@ -228,7 +229,7 @@ class Assistant:
 
 def _abstention_text(missing: Sequence[str], query: Query) -> str:
     f = query.filters
-    intent = date_intent(query.text, query.today)
+    intent = query.question.dates
     start, end = f.published_from or intent.start, f.published_to or intent.end
     window = ""
     if start or end:

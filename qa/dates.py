@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-_MONTHS["sept"] = 9
+from qa.words import MONTH_ABBREVIATIONS, MONTHS
+
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTHS, start=1)}
+_MONTHS.update({a.lower(): 1 + [m[:3] for m in MONTHS].index(a[:3]) for a in MONTH_ABBREVIATIONS})
 del _MONTHS["may"]  # "may" is mostly the verb; "in May" is handled by the month pattern below
 
 _MONTH_WORDS = "|".join(sorted({*_MONTHS, "may"}, key=len, reverse=True))

@@ -17,24 +17,19 @@ import numpy as np
 from index.store.generations import IndexData
 from index.store.keyword import KeywordIndex
 from index.store.vectors import RowFilter, RowMask, VectorStore
-from qa.dates import date_intent
+from qa.question import Question
 from qa.records import Filters, Passage
 from qa.settings import QASettings
 
-DAYS_BEFORE = 30.0  # how fast the date prior fades for articles published before "today"
-DAYS_AFTER = 7.0  # ... and for those published after it (later follow-ups)
-DUPLICATE_SIMILARITY = 0.97  # cosine of two chunks of different articles that are one story
-DUPLICATE_OVERLAP = 0.8  # ... or the share of words they have in common (Jaccard)
 _WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class Query:
-    """A question as retrieval sees it."""
+    """A question as retrieval sees it: the parsed question, its vector, the user's filters."""
 
-    text: str
+    question: Question
     vector: np.ndarray
-    today: date | None = None
     filters: Filters = field(default_factory=Filters)
 
 
@@ -86,7 +81,7 @@ class Retriever:
 
     def sparse(self, query: Query, mask: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``n`` chunk rows by BM25 score (only rows with a positive score)."""
-        scores = self.keyword.scores(query.text)
+        scores = self.keyword.scores(query.question.text)
         if mask is not None and len(scores):
             scores = np.where(mask, scores, 0.0)
         if not len(scores):
@@ -109,12 +104,12 @@ class Retriever:
         """Add the dense and keyword rankings (within ``mask``) to ``fused`` by reciprocal rank."""
         s = self.settings
         if s.retrieval in ("hybrid", "dense"):
-            rows, scores = self.dense(query, mask, s.candidates)
+            rows, scores = self.dense(query, mask, s.fusion_candidates)
             for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
                 dense.setdefault(row, score)
                 fused[row] = fused.get(row, 0.0) + weight * s.dense_weight / (s.rrf_k + rank + 1)
         if s.retrieval in ("hybrid", "keyword"):
-            rows, scores = self.sparse(query, mask, s.candidates)
+            rows, scores = self.sparse(query, mask, s.fusion_candidates)
             for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
                 keyword.setdefault(row, score)
                 fused[row] = fused.get(row, 0.0) + weight * s.keyword_weight / (s.rrf_k + rank + 1)
@@ -122,21 +117,21 @@ class Retriever:
     def _date_factor(self, rows: list[int], query: Query) -> np.ndarray:
         """Multiplier in [1, 1 + date_weight] for each row: how well its date fits the question."""
         factor = np.ones(len(rows))
-        if self.settings.date_weight <= 0 or query.today is None or not rows:
+        s, today, intent = self.settings, query.question.today, query.question.dates
+        if s.date_weight <= 0 or today is None or not rows:
             return factor
-        intent = date_intent(query.text, query.today)
         days = self._chunk_day[rows]
         known = days >= 0
         if intent.has_window:
             start = (intent.start or date.min).toordinal()
-            end = (intent.end or query.today).toordinal()
+            end = (intent.end or today).toordinal()
             distance = np.where(days < start, start - days, np.where(days > end, days - end, 0))
-            fit = np.exp(-distance / 7.0)
+            fit = np.exp(-distance / s.window_fade_days)
         else:
-            age = query.today.toordinal() - days
+            age = today.toordinal() - days
             # before "today": news fades over weeks; after it: a few days of follow-up reports
-            fit = np.exp(-np.where(age >= 0, age / DAYS_BEFORE, -age / DAYS_AFTER))
-        return np.where(known, 1.0 + self.settings.date_weight * fit, 1.0)
+            fit = np.exp(-np.where(age >= 0, age / s.days_before, -age / s.days_after))
+        return np.where(known, 1.0 + s.date_weight * fit, 1.0)
 
     def retrieve(self, query: Query, k: int | None = None) -> list[Passage]:
         """The ``k`` best passages (default ``settings.passages``), best first, ranks from 1.
@@ -152,10 +147,10 @@ class Retriever:
         dense_score: dict[int, float] = {}
         keyword_score: dict[int, float] = {}
         self._fuse(query, mask, fused, dense_score, keyword_score)
-        intent = date_intent(query.text, query.today)
+        intent = query.question.dates
         if s.date_weight > 0 and intent.has_window:
             window = self.allowed_rows(
-                Query(query.text, query.vector, query.today, Filters(query.filters.sources, intent.start, intent.end))
+                Query(query.question, query.vector, Filters(query.filters.sources, intent.start, intent.end))
             )
             if mask is not None and window is not None:
                 window &= mask
@@ -204,9 +199,9 @@ class Retriever:
         for other, sim in zip(chosen, similarity.tolist(), strict=True):
             if self.data.chunks[other].article_id == chunk.article_id:
                 continue
-            if sim >= DUPLICATE_SIMILARITY:
+            if sim >= self.settings.duplicate_similarity:
                 return other
             other_words = set(_WORDS.findall(self.data.chunks[other].text.lower()))
-            if len(words & other_words) >= DUPLICATE_OVERLAP * len(words | other_words):
+            if len(words & other_words) >= self.settings.duplicate_overlap * len(words | other_words):
                 return other
         return None

@@ -27,11 +27,12 @@ def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assi
     import numpy as np
 
     from qa.answer import ExtractiveAnswerer
+    from qa.question import Question
     from qa.retrieve import Query
 
-    question = "Who called for emergency loans?"
-    vector = assistant.embedder.embed_query(question)
-    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 5)
+    question = Question.parse("Who called for emergency loans?", None, assistant.keyword)
+    vector = assistant.embedder.embed_query(question.text)
+    passages = assistant.retriever.retrieve(Query(question, vector, Filters()), 5)
     plain = ExtractiveAnswerer(assistant.data, assistant.keyword, replace(assistant.settings, rescore=0)).candidates(
         question, vector, passages
     )
@@ -51,9 +52,8 @@ def test_rescore_ranks_the_best_sentences_by_their_own_embedding(assistant: Assi
 def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path, embedder: HashingEmbedder) -> None:
     """A question that sets a scene before it asks: sentences repeating the scene share most of
     its words, but the answer shares the words of the sentence that asks."""
-    from qa.qtype import asking_sentence
-
     from qa.answer import ExtractiveAnswerer
+    from qa.question import Question, asking_sentence
     from qa.retrieve import Query
 
     article = make_article(
@@ -67,11 +67,12 @@ def test_the_sentence_that_asks_weighs_most_in_the_keyword_share(tmp_path: Path,
     question = "Andrew Brightwater was arrested in Port Ellis on Thursday. Who is his older sister?"
     assert asking_sentence(question) == "Who is his older sister?"
     vector = embedder.embed_query(question)
-    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+    parsed = Question.parse(question, None, assistant.keyword)
+    passages = assistant.retriever.retrieve(Query(parsed, vector, Filters()), 3)
 
     def keyword_shares(settings: QASettings) -> dict[str, float]:
         answerer = ExtractiveAnswerer(assistant.data, assistant.keyword, settings)
-        return {answerer._text(c): c.keyword for c in answerer.candidates(question, vector, passages)}
+        return {answerer._text(c): c.keyword for c in answerer.candidates(parsed, vector, passages)}
 
     scene = "Police in Port Ellis arrested Brightwater at his home on Thursday."
     answer = "Judge Mara Brightwater is the older sister of Andrew Brightwater."

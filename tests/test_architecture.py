@@ -19,8 +19,6 @@ FORBIDDEN = {
     "eval": {"ui", "train"},
     "train": {"ui"},
 }
-# violations being removed (issue 14): each must still be real, and the list ends empty
-PENDING = {"qa/extract.py"}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
@@ -97,8 +95,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_imports_follow_the_flow(path: Path) -> None:
-    if str(path.relative_to(ROOT)) in PENDING:
-        pytest.xfail("issue 14: being moved")
     package = path.relative_to(ROOT).parts[0]
     bad = imported_packages(path) & FORBIDDEN[package]
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)} against the flow in docs/DESIGN.md"
@@ -110,8 +106,6 @@ def test_no_import_cycles() -> None:
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_modules_and_functions_stay_small(path: Path) -> None:
-    if str(path.relative_to(ROOT)) in PENDING:
-        pytest.xfail("issue 14: being split")
     text = path.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path.name}: over {MAX_MODULE_LINES} lines; split it"
     for node in ast.walk(ast.parse(text)):
@@ -144,8 +138,6 @@ def private_uses(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_names_of_another_package(path: Path) -> None:
-    if str(path.relative_to(ROOT)) in PENDING:
-        pytest.xfail("issue 14: accessors being added")
     assert private_uses(path) == []
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from index.store.keyword import KeywordIndex
-from qa.extract import Evidence, _name_spans, extract, words_of
-from qa.qtype import acronym, answer_type, has_answer_of_type
+from qa.extract import Evidence, extract
+from qa.kinds import has_answer_of_type
+from qa.question import Question
+from qa.spans import name_spans, words_of
+
+VOCABULARY = KeywordIndex.build([])
 
 
 def _stem(word: str) -> str:
@@ -16,7 +20,7 @@ def _stem(word: str) -> str:
 
 def _one(question: str, sentence: str, *more: str) -> str | None:
     evidence = [Evidence(sentence, 1.0), *(Evidence(s, 0.9) for s in more)]
-    return extract(question, answer_type(question), evidence, _stem)
+    return extract(Question.parse(question, None, VOCABULARY), evidence, _stem)
 
 
 def test_place_prefers_a_name_after_a_location_word() -> None:
@@ -27,7 +31,7 @@ def test_names_from_the_question_are_never_the_answer() -> None:
     assert _one("Which company did Tesla overtake?", "BYD overtook Tesla in electric car sales.") == "BYD"
     # a hyphenated name is the question's when the question has its parts
     asked = words_of("Andrew Mountbatten Windsor was arrested. Who is his older brother?")
-    spans = _name_spans("King Charles III is the older brother of Mountbatten-Windsor.", asked, "person")
+    spans = name_spans("King Charles III is the older brother of Mountbatten-Windsor.", asked, "person")
     assert [span for span, _ in spans] == ["King Charles III"]
 
 
@@ -49,7 +53,7 @@ def test_a_surname_votes_for_the_full_name_it_shortens() -> None:
         Evidence("Whitfield thanked the harbor crews.", 0.84),
         Evidence("The ferry captain, Tomas Brandt, sounded the horn.", 0.84),
     ]
-    assert extract("Who opened the ferry line?", "person", evidence, _stem) == "Dana Whitfield"
+    assert extract(Question.parse("Who opened the ferry line?", None, VOCABULARY), evidence, _stem) == "Dana Whitfield"
 
 
 def test_a_possessive_is_not_part_of_the_name() -> None:
@@ -125,17 +129,19 @@ def test_who_as_the_subject_is_answered_by_a_name(question: str) -> None:
 def test_nothing_to_extract_gives_none() -> None:
     assert _one("Why did the talks fail?", "The talks failed over wages.") is None
     assert _one("Who won?", "nobody here is capitalised after the start.") is None
-    assert extract("Who won?", "person", []) is None
+    assert extract(Question.parse("Who won?"), []) is None
 
 
 def test_what_letters_stand_for_is_answered_by_the_name_they_abbreviate() -> None:
     question = "Markets rose after the Fed spoke on Monday. What does “Fed” stand for?"
-    assert acronym(question) == "Fed"
+    letters = Question.parse(question).letters
+    assert letters == "Fed"
     repeats = "The Fed kept its rates where they were."
     spells = "Officials at the Federal Reserve said inflation was slowing."
     assert _one(question, repeats, spells) == "Federal Reserve"
     # the sentence that spells it out gets the answer-type bonus; the one that only repeats it, none
-    assert has_answer_of_type("expansion", spells, question)
-    assert not has_answer_of_type("expansion", repeats, question)
+    words = words_of(question)
+    assert has_answer_of_type("expansion", spells, words, letters)
+    assert not has_answer_of_type("expansion", repeats, words, letters)
     assert _one("What is U.N. short for?", "The United Nations met.") == "United Nations"
     assert _one("What does NATO stand for?", "NATO allies met in Brussels.") is None

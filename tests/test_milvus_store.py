@@ -19,6 +19,7 @@ from index.records import Article, make_article
 from index.settings import IndexSettings
 from index.store.generations import IndexData, load_index, load_keyword_index, read_manifest
 from index.store.vectors import RowFilter, RowMask
+from qa.question import Question
 from qa.records import Filters
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -116,9 +117,9 @@ def test_filters_run_inside_the_store(built: tuple[Path, HashingEmbedder, str], 
     data = load_index(root)
     retriever = Retriever(data, load_keyword_index(root, data.generation), QASettings(retrieval="dense"))
     q = embedder.embed_query(QUESTIONS[0])
-    mask = retriever.allowed_rows(Query(QUESTIONS[0], q, filters=filters))
+    mask = retriever.allowed_rows(Query(Question.parse(QUESTIONS[0]), q, filters=filters))
     assert isinstance(mask, RowMask) and mask.where is not None
-    rows, scores = retriever.dense(Query(QUESTIONS[0], q, filters=filters), mask, 8)
+    rows, scores = retriever.dense(Query(Question.parse(QUESTIONS[0]), q, filters=filters), mask, 8)
     assert mask[rows].all() and len(rows) == min(8, int(mask.sum()))
     np.testing.assert_allclose(scores, brute_force(data, q, 8, mask), rtol=1e-5, atol=1e-6)
     if kind == "milvus":  # Milvus gets the filter alone, not the mask: it filters by the stored metadata

@@ -11,9 +11,11 @@ from index.embed import HashingEmbedder
 from index.errors import SettingsError
 from index.records import make_article
 from qa import Assistant, Filters, QASettings
-from qa.answer import ENTITY_BONUS, ExtractiveAnswerer
+from qa.answer import ExtractiveAnswerer
 from qa.extract import Evidence, extract
-from qa.ner import EntityTagger, asks_for_a_thing, category_labels, wanted_labels
+from qa.kinds import RULES
+from qa.ner import EntityTagger
+from qa.question import Question
 from qa.retrieve import Query
 from tests.conftest import small_index
 
@@ -42,21 +44,23 @@ def test_where_question_is_answered_by_a_place_not_a_person(tagger: EntityTagger
         Evidence("Former adviser John Bolton said arresting Noriega was important for the region.", 0.80),
         Evidence("Noriega was arrested by American troops in Panama City after a long standoff.", 0.72),
     ]
-    assert extract("Where was Noriega arrested?", "place", evidence, tagger=tagger) == "Panama City"
-    assert extract("Who said arresting Noriega was important?", "person", evidence, tagger=tagger) == "John Bolton"
+    assert extract(Question.parse("Where was Noriega arrested?"), evidence, tagger=tagger) == "Panama City"
+    assert (
+        extract(Question.parse("Who said arresting Noriega was important?"), evidence, tagger=tagger) == "John Bolton"
+    )
 
 
 def test_the_question_own_entity_is_never_the_answer(tagger: EntityTagger) -> None:
     evidence = [Evidence("Angela Merkel spoke in Berlin on Monday.", 0.9)]
-    assert extract("Who spoke in Berlin?", "person", evidence, tagger=tagger) == "Angela Merkel"
-    assert extract("Where did Angela Merkel speak?", "place", evidence, tagger=tagger) == "Berlin"
+    assert extract(Question.parse("Who spoke in Berlin?"), evidence, tagger=tagger) == "Angela Merkel"
+    assert extract(Question.parse("Where did Angela Merkel speak?"), evidence, tagger=tagger) == "Berlin"
 
 
 def test_without_the_model_package_the_rules_answer() -> None:
     missing = EntityTagger(package="no_such_spacy_model_package")
     assert not missing.available and missing.entities(["Berlin"]) is None
     evidence = [Evidence("US forces captured the general in Caracas, Venezuela.", 1.0)]
-    assert extract("Where was the general captured?", "place", evidence, tagger=missing) == "Caracas"
+    assert extract(Question.parse("Where was the general captured?"), evidence, tagger=missing) == "Caracas"
 
 
 def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
@@ -96,8 +100,8 @@ def test_loading_the_model_does_not_import_torch_nor_block_it() -> None:
     ],
 )
 def test_the_noun_after_which_narrows_the_labels(question: str, labels: set[str] | None) -> None:
-    found = category_labels(question)
-    assert (set(found) if found is not None else None) == labels
+    parsed = Question.parse(question)  # no noun that tells: the labels of the question's kind
+    assert set(parsed.labels) == (labels if labels is not None else set(RULES[parsed.kind].labels))
 
 
 @pytest.mark.parametrize(
@@ -114,10 +118,11 @@ def test_the_noun_after_which_narrows_the_labels(question: str, labels: set[str]
 def test_a_common_noun_asked_for_wants_no_name(question: str, thing: bool) -> None:
     """ "Which virus" is answered by a common noun ("norovirus"): no entity label fits, and the
     short answer is left to the sentence rather than cut as a name ("Gulf of Lyon")."""
-    assert asks_for_a_thing(question) is thing
-    assert (wanted_labels(question, "entity") == frozenset()) is thing
+    parsed = Question.parse(question)
+    assert parsed.thing is thing
+    assert (parsed.labels == frozenset()) is thing
     sentence = "A norovirus outbreak was traced to shellfish from the Gulf of Lyon, officials in France said."
-    short = extract(question, "entity", [Evidence(sentence, 1.0)])
+    short = extract(parsed, [Evidence(sentence, 1.0)])
     assert (short is None) is thing
 
 
@@ -126,12 +131,12 @@ def test_which_golfer_is_answered_by_a_person_not_a_tournament(tagger: EntityTag
         Evidence("The Masters Tournament ended on Sunday at Augusta National.", 0.80),
         Evidence("Rory McIlroy won the tournament for a second straight year.", 0.76),
     ]
-    assert extract("Which golfer won the tournament again?", "entity", evidence, tagger=tagger) == "Rory McIlroy"
+    assert extract(Question.parse("Which golfer won the tournament again?"), evidence, tagger=tagger) == "Rory McIlroy"
 
 
 def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_path: Path) -> None:
     """ "Which pop star ...": a best sentence that names a PERSON (other than the question's own
-    names) gains ``ENTITY_BONUS``; one with no person, or only the question's, gains nothing."""
+    names) gains ``QASettings.entity_bonus``; one with no person, or only the question's, gains nothing."""
     embedder = HashingEmbedder(dim=128)
     article = make_article(
         "Photos published on Sunday show the happy couple leaving the Old Town Hall in their wedding finery. "
@@ -141,9 +146,9 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
         source="Test Wire",
     )
     assistant = Assistant(small_index(tmp_path / "index", [article], embedder), embedder)
-    question = "Which pop star married Callum Turner at the Old Town Hall?"
-    vector = embedder.embed_query(question)
-    passages = assistant.retriever.retrieve(Query(question, vector, None, Filters()), 3)
+    question = Question.parse("Which pop star married Callum Turner at the Old Town Hall?", None, assistant.keyword)
+    vector = embedder.embed_query(question.text)
+    passages = assistant.retriever.retrieve(Query(question, vector, Filters()), 3)
     settings = QASettings(rescore=0)
     plain = ExtractiveAnswerer(assistant.data, assistant.keyword, settings).candidates(question, vector, passages)
     typed = ExtractiveAnswerer(assistant.data, assistant.keyword, settings, tagger=tagger).candidates(
@@ -157,16 +162,16 @@ def test_sentences_naming_the_kind_asked_for_move_up(tagger: EntityTagger, tmp_p
     }
     assert gain == {
         "Photos published on Sunday show the happy couple leaving the Old Town Hall in their wedding finery.": 0,
-        "Singer Dua Lipa and the actor Callum Turner married there in a small ceremony.": ENTITY_BONUS,
+        "Singer Dua Lipa and the actor Callum Turner married there in a small ceremony.": settings.entity_bonus,
         "Callum Turner wore a dark suit.": 0,
     }
-    off = replace(settings, typed=0)  # the check turned off: the order is the plain one
+    off = replace(settings, entity_checked=0)  # the check turned off: the order is the plain one
     unchecked = ExtractiveAnswerer(assistant.data, assistant.keyword, off, tagger=tagger).candidates(
         question, vector, passages
     )
     assert [(c.start, c.score) for c in unchecked] == [(c.start, c.score) for c in plain]
-    with pytest.raises(SettingsError, match="typed"):
-        QASettings(typed=-1)
+    with pytest.raises(SettingsError, match="entity_checked"):
+        QASettings(entity_checked=-1)
 
 
 def test_tagged_sentences_are_remembered_up_to_a_bound(tagger: EntityTagger, monkeypatch: pytest.MonkeyPatch) -> None:

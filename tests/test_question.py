@@ -1,9 +1,11 @@
-"""Question kinds: the answer type a question asks for, the sentence that asks, what letters stand for."""
+"""The question understood once: the answer type it asks for, the sentence that asks, what letters stand for."""
 
 from __future__ import annotations
 
 import pytest
-from qa.qtype import answer_type, asking_sentence, expansion
+
+from qa.question import Question, asking_sentence
+from qa.spans import expansion
 
 
 @pytest.mark.parametrize(
@@ -25,7 +27,7 @@ from qa.qtype import answer_type, asking_sentence, expansion
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
-    assert answer_type(question) == kind
+    assert Question.parse(question).kind == kind
 
 
 @pytest.mark.parametrize(

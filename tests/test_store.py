@@ -15,6 +15,7 @@ from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundErr
 from index.records import Article, make_article
 from index.settings import IndexSettings
 from index.store.generations import current_generation, load_index, load_keyword_index, read_manifest
+from qa.question import Question
 from qa.records import Filters
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -50,7 +51,7 @@ def test_faiss_search_agrees_with_numpy_brute_force(tiny_index: Path, embedder: 
     retriever = Retriever(data, load_keyword_index(tiny_index, data.generation), QASettings(retrieval="dense"))
     for question in ["ferry tickets price", "wheat drought minister", "stolen painting Verona"]:
         vector = embedder.embed_query(question)
-        rows, scores = retriever.dense(Query(question, vector), None, len(data.chunks))
+        rows, scores = retriever.dense(Query(Question.parse(question), vector), None, len(data.chunks))
         brute = data.chunk_vectors @ vector
         assert np.allclose(scores, np.sort(brute)[::-1], atol=1e-5)
         assert np.allclose(brute[rows], scores, atol=1e-5)
@@ -190,10 +191,12 @@ def test_source_and_date_filters_restrict_retrieval(tiny_index: Path, embedder: 
     data = load_index(tiny_index)
     retriever = Retriever(data, load_keyword_index(tiny_index, data.generation), QASettings())
     vector = embedder.embed_query("painting")
-    by_source = retriever.retrieve(Query("painting", vector, filters=Filters(sources=("Farm Weekly",))), k=10)
+    by_source = retriever.retrieve(
+        Query(Question.parse("painting"), vector, filters=Filters(sources=("Farm Weekly",))), k=10
+    )
     assert by_source and {data.articles[p.article_id].source for p in by_source} == {"Farm Weekly"}
     window = Filters(published_from=date(2026, 3, 1), published_to=date(2026, 3, 31))
-    in_march = retriever.retrieve(Query("painting", vector, filters=window), k=10)
+    in_march = retriever.retrieve(Query(Question.parse("painting"), vector, filters=window), k=10)
     assert {data.articles[p.article_id].published.month for p in in_march} == {3}  # type: ignore[union-attr]
 
 
