@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.records import Turn
+from qa.words import MONTHS, WEEKDAYS
 
 Kind = Literal["person", "group", "place", "thing"]
 
@@ -33,10 +34,9 @@ _STOP = frozenset(
     since until than then that this these those there here what who whom whose which when where why
     how did do does is are was were be been being has have had will would can could should may might
     must shall not no yes he she it they him her them his its their i we you me us our your my mr
-    mrs ms dr also yesterday today tomorrow monday tuesday wednesday thursday friday saturday sunday
-    january february march april june july august september october november december according
-    meanwhile however earlier later last next part
+    mrs ms dr also yesterday today tomorrow according meanwhile however earlier later last next part
     """.split()
+    + [w.lower() for w in WEEKDAYS + MONTHS]
 )
 _WH = ("what", "who", "whom", "which", "when", "where", "why", "how")
 _AUX = frozenset(
