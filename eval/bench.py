@@ -369,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += bench_store(pool, n, 200, work)
             print(render(rows[-4:], []), flush=True)
     notes = [
-        "Machine: a 2-core x86 machine running other jobs at the same time; timings are noisy, ratios are within one run.",
+        "Machine: a 2-core x86 machine running other jobs at the same time; timings are noisy, "
+        "ratios are within one run.",
         f"Build: the first {args.build_articles} dev articles, median of {args.build_repeats} turns taken in "
         "alternation; newsqa's build also pools per-sentence vectors (same forward pass), writes BM25 and the "
         "checksummed index; the baseline only encodes (SentenceTransformer.encode, defaults) and adds to "

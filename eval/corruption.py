@@ -53,7 +53,7 @@ def _reseal(generation: Path, edit: Callable[[dict[str, Any]], None] | None = No
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def _damages() -> dict[str, Callable[[Path], None]]:
+def _damages() -> dict[str, Callable[[Path], object]]:
     def truncate(p: Path) -> None:
         p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
 
