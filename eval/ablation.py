@@ -27,6 +27,7 @@ COLUMNS = [
     ("recall@5", "recall@5"),
     ("mrr", "MRR"),
     ("answer_accuracy", "answer acc."),
+    ("short_answer_accuracy", "≤ 12 words"),
     ("token_f1", "token F1"),
     ("answer_in_quote", "answer in quote"),
     ("quote_exactness", "quote exactness"),

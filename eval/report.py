@@ -125,6 +125,7 @@ HEADLINE = (
     ("MRR", "mrr"),
     ("relevant article published by the question date (ceiling)", "relevant_published_by_question_date"),
     ("answer accuracy (containment)", "answer_accuracy"),
+    ("... with at most 12 words", "short_answer_accuracy"),
     ("exact match", "exact_match"),
     ("token F1", "token_f1"),
     ("answer in quote", "answer_in_quote"),

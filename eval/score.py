@@ -17,6 +17,8 @@ from qa.records import Answer
 RECALL_KS = tuple(range(1, 11))  # recall@k is computed for every k up to 10 (the curve)
 MC_EVIDENCE_PASSAGES = 5  # passages (after the quotes) the multiple-choice rule reads
 
+SHORT_WORDS = 12  # the most words a short answer may have and still count as one
+
 
 @dataclass(frozen=True)
 class QuoteCheck:
@@ -54,6 +56,7 @@ class Scored:
     latency_ms: float
     mc_choice: int | None
     mc_correct: bool | None
+    answer_words: int = 0  # words in the short answer as shown (0 when abstained)
 
     @property
     def correct(self) -> bool:
@@ -129,6 +132,7 @@ def score_answer(gold: GoldQuestion, answer: Answer, articles: Mapping[str, Arti
         latency_ms=latency_ms,
         mc_choice=mc_choice,
         mc_correct=mc_correct,
+        answer_words=len(shown.split()),
     )
     crag = metrics.crag_score(answerable, answer.abstained, scored.correct)
     return replace(scored, crag=crag)
@@ -160,6 +164,8 @@ def summarize(rows: Sequence[Scored], k: int = 5) -> dict[str, Any]:
         "relevant_published_by_question_date": _rate([r.dated_in for r in answerable]),
         "mrr": metrics.mean(r.reciprocal_rank for r in answerable),
         "answer_accuracy": _rate([r.contained for r in answerable]),
+        # a short answer that reads as one: the gold answer in at most SHORT_WORDS words
+        "short_answer_accuracy": _rate([r.contained and r.answer_words <= SHORT_WORDS for r in answerable]),
         "exact_match": _rate([r.exact_match for r in answerable]),
         "token_f1": metrics.mean(r.token_f1 for r in answerable),
         "answer_in_quote": _rate([r.answer_in_quote for r in answerable]),

@@ -174,3 +174,14 @@ def test_parse_question_validates() -> None:
     with pytest.raises(BadInputError, match="needs 'answers'"):
         parse_question({**row, "article_ids": []}, "f:3")
     assert parse_question({**row, "type": "null", "answers": [], "article_ids": []}, "f:4").answerable is False
+
+
+def test_a_short_answer_counts_as_short_up_to_twelve_words() -> None:
+    article = make_article("Lavrov called for an urgent ceasefire. He met envoys.", title="t")
+    gold = GoldQuestion("q", "What did Lavrov call for?", ("urgent ceasefire",), (article.id,), "what-said")
+    short = score_answer(gold, _answer(article.id, "an urgent ceasefire", None), {article.id: article}, 1.0)
+    long_text = "Lavrov, speaking on Monday in Moscow to envoys, called for an urgent ceasefire in the region."
+    long = score_answer(gold, _answer(article.id, long_text, None), {article.id: article}, 1.0)
+    assert short.contained and long.contained and (short.answer_words, long.answer_words) == (3, 16)
+    figures = summarize([short, long])
+    assert figures["answer_accuracy"] == 1.0 and figures["short_answer_accuracy"] == 0.5
