@@ -1,4 +1,4 @@
-"""The command line: newsqa index | ask | chat | remove | serve (argv -> exit code).
+"""The command line: newsqa index | ask | chat | remove | serve | follow (argv -> exit code).
 
 A thin door onto the same engine as the API and the browser chat (``ui.web``): it turns
 errors into messages and nothing else. The console script ``newsqa`` runs :func:`main`.
@@ -20,6 +20,7 @@ from index.errors import NewsQAError, SettingsError
 from index.settings import IndexSettings, override, read_toml
 from qa.records import Answer, Filters
 from qa.settings import QASettings
+from ui.follow import add_follow_parser, cmd_follow
 
 
 def _quiet_libraries() -> None:
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--share", action="store_true", help="also open a public share link (off by default)")
+    add_follow_parser(sub)
     return parser
 
 
@@ -315,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_chat(args, qa_values)
         if args.command == "remove":
             return _cmd_remove(args)
+        if args.command == "follow":
+            return cmd_follow(args)
         return _cmd_serve(args)
     except NewsQAError as exc:
         print(f"newsqa: error: {exc}", file=sys.stderr)

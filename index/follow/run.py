@@ -1,0 +1,196 @@
+"""One polling pass and the polling loop: followed URLs + an index folder -> new articles indexed, a ``FollowReport``.
+
+A pass: check every source (hosts in parallel, bounded; each host paced), fetch the pages
+they list that are new or changed (the same way), keep each story once, add the articles
+with ``index.build.add_articles`` in batches, and after each index write record what was
+seen (``index.follow.state``). Sources' validators are recorded last, so a crash before
+the end makes the next pass ask the feeds again rather than miss a page; a page whose
+fetch may succeed later (5xx, timeout) keeps its feed's old validators for the same reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from index.build import add_articles
+from index.embed import Embedder
+from index.follow.fetch import Fetcher, host_of
+from index.follow.pages import fetch_page
+from index.follow.records import FollowLine, FollowReport, FollowSettings, PageOutcome, PageTask
+from index.follow.sources import Pass, check_source
+from index.follow.state import follow_lock, load_state, save_state
+from index.follow.urls import canonical_url
+from index.settings import IndexSettings
+from index.store.generations import current_generation, read_manifest
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def by_host(items: Iterable[T], url: Callable[[T], str], work: Callable[[T], R], hosts: int) -> list[R]:
+    """``work`` over ``items``: one thread per host (at most ``hosts`` at once), each host's items in order;
+    results in the order of ``items``."""
+    groups: dict[str, list[tuple[int, T]]] = defaultdict(list)
+    for n, item in enumerate(items):
+        groups[host_of(url(item))].append((n, item))
+    results: dict[int, R] = {}
+
+    def run_group(group: list[tuple[int, T]]) -> None:
+        for n, item in group:
+            results[n] = work(item)
+
+    with ThreadPoolExecutor(max_workers=hosts) as pool:
+        for future in [pool.submit(run_group, group) for group in groups.values()]:
+            future.result()
+    return [results[n] for n in sorted(results)]
+
+
+def _unique(run: Pass, outcomes: list[PageOutcome]) -> list[PageOutcome]:
+    """The same story under two URLs (same article id or same text) is kept once: later copies are skipped."""
+    first: dict[str, str] = {}
+    kept = []
+    for outcome in outcomes:
+        article = outcome.article
+        if article is not None:
+            earlier = first.get(article.id) or first.get(article.content_hash)
+            if earlier is not None:
+                line = replace(outcome.line, status="skipped", reason=f"same story as {earlier}")
+                outcome = replace(outcome, line=line, article=None)
+                run.emit(line)
+            else:
+                first[article.id] = first[article.content_hash] = outcome.task.item.url
+        kept.append(outcome)
+    return kept
+
+
+def follow_once(
+    urls: Sequence[str],
+    index_dir: Path | str,
+    settings: FollowSettings | None = None,
+    index_settings: IndexSettings | None = None,
+    embedder: Embedder | None = None,
+    on_line: Callable[[FollowLine], None] | None = None,
+) -> FollowReport:
+    """Poll ``urls`` once (feeds, sitemaps, article or home pages) and add what is new to the index.
+
+    Never raises for a bad URL, host or page: each gets a ``failed`` or ``skipped`` line.
+    Raises ``FollowerBusyError`` when another follower holds the index, ``NewsQAError``
+    for an index that cannot be read or written.
+    """
+    started = time.perf_counter()
+    settings = settings or FollowSettings()
+    root = Path(index_dir)
+    with follow_lock(root):
+        state = load_state(root)
+        fetcher = Fetcher(settings.fetch)
+        run = Pass(fetcher, state, settings, on_line)
+        try:
+            tops = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+            nested = by_host(tops, str, lambda u: check_source(run, u, u), settings.fetch.hosts)
+            tasks = list({canonical_url(t.item.url): t for group in nested for t in group}.values())
+            outcomes = _unique(run, by_host(tasks, lambda t: t.item.url, lambda t: _page(run, t), settings.fetch.hosts))
+        finally:
+            fetcher.close()
+        added, replaced, total = _index(root, run, outcomes, index_settings, embedder)
+        _record_sources(run, outcomes)
+        save_state(root, state)
+    return FollowReport(root, tuple(run.lines), added, replaced, fetcher.requests, total, time.perf_counter() - started)
+
+
+def _page(run: Pass, task: PageTask) -> PageOutcome:
+    outcome = fetch_page(run, task)
+    if outcome.article is None:  # a fetched one is told when it is indexed
+        run.emit(outcome.line)
+    return outcome
+
+
+def _index(
+    root: Path,
+    run: Pass,
+    outcomes: list[PageOutcome],
+    index_settings: IndexSettings | None,
+    embedder: Embedder | None,
+) -> tuple[int, int, int]:
+    """Add the new and changed articles in batches; after each write, record their pages. Returns
+    (added, replaced, articles in the index)."""
+    fresh = [o for o in outcomes if o.article is not None]
+    for o in outcomes:  # pages skipped as unchanged: their new validators and stamps cost nothing to keep
+        if o.article is None and o.page is not None:
+            run.state.pages[o.page.url] = o.page
+    added = replaced = 0
+    total = _articles_in(root)
+    if fresh and embedder is None:
+        embedder = _embedder(root, index_settings)
+    for begin in range(0, len(fresh), run.settings.batch):
+        batch = fresh[begin : begin + run.settings.batch]
+        report = add_articles(root, [o.article for o in batch if o.article], index_settings, embedder)
+        added, replaced, total = added + report.added, replaced + report.replaced, report.articles_total
+        for o in batch:
+            if o.page is not None:
+                run.state.pages[o.page.url] = o.page
+            run.emit(o.line)
+        save_state(root, run.state)
+    return added, replaced, total
+
+
+def _embedder(root: Path, index_settings: IndexSettings | None) -> Embedder:
+    """The embedder the index was built with (or will be), made once per pass."""
+    from index.embed import make_embedder
+
+    if current_generation(root) is not None:
+        _, manifest = read_manifest(root)
+        return make_embedder(IndexSettings(**manifest["settings"]).embedder)
+    return make_embedder((index_settings or IndexSettings()).embedder)
+
+
+def _articles_in(root: Path) -> int:
+    if current_generation(root) is None:
+        return 0
+    _, manifest = read_manifest(root)
+    return int(manifest["counts"]["articles"])
+
+
+def _record_sources(run: Pass, outcomes: list[PageOutcome]) -> None:
+    """Record each checked source (what it added, when) once its pages are indexed; a source with a
+    page that may succeed later keeps its old validators, so the next pass asks it again."""
+    added: dict[str, int] = defaultdict(int)
+    retry: set[str] = set()
+    for o in outcomes:
+        if o.article is not None:
+            added[o.task.source] += 1
+        if o.transient:
+            retry.add(o.task.feed)
+    for url, source in run.pending.items():
+        old = run.state.sources.get(url)
+        if url in retry:
+            source = replace(source, etag=old.etag if old else "", last_modified=old.last_modified if old else "")
+        if added.get(url):
+            source = replace(source, added=added[url], added_at=run.now)
+        run.state.sources[url] = source
+
+
+def follow(
+    urls: Sequence[str],
+    index_dir: Path | str,
+    every_minutes: float = 15.0,
+    stop: threading.Event | None = None,
+    settings: FollowSettings | None = None,
+    index_settings: IndexSettings | None = None,
+    embedder: Embedder | None = None,
+    on_line: Callable[[FollowLine], None] | None = None,
+    on_report: Callable[[FollowReport], None] | None = None,
+) -> None:
+    """Poll ``urls`` every ``every_minutes`` until ``stop`` is set (a pass in progress finishes first)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        report = follow_once(urls, index_dir, settings, index_settings, embedder, on_line)
+        if on_report is not None:
+            on_report(report)
+        stop.wait(every_minutes * 60)

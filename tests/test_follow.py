@@ -1,0 +1,364 @@
+"""Following the news (index.follow, `newsqa follow`), against a local HTTP server on 127.0.0.1
+serving tests/fixtures/follow/site (a feed, a news sitemap, a home page, article pages, robots.txt)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from index.build import add_articles
+from index.embed import HashingEmbedder
+from index.follow import FetchSettings, FollowReport, FollowSettings, follow_once, load_state
+from index.follow.fetch import Fetcher, FetchError
+from index.follow.urls import canonical_url
+from index.settings import IndexSettings
+from index.store.generations import current_generation, load_index
+from ui.cli import main
+
+SITE = Path(__file__).resolve().parent / "fixtures" / "follow" / "site"
+TYPES = {".xml": "application/rss+xml", ".html": "text/html; charset=utf-8", ".txt": "text/plain"}
+FAST = FollowSettings(fetch=FetchSettings(delay=0, timeout=1.0, retries=1, backoff=0.01), batch=64)
+
+
+@dataclass
+class Site:
+    """What the local server serves: the fixture files, overrides by path, and the log of requests."""
+
+    base: str = ""
+    overrides: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    log: list[tuple[str, int]] = field(default_factory=list)
+    slow_seconds: float = 3.0
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def requests_since(self, mark: int) -> list[tuple[str, int]]:
+        return self.log[mark:]
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            path = self.path
+            if path == "/slow":
+                time.sleep(site.slow_seconds)
+            if path in ("/loop-a", "/loop-b"):
+                return self._send(302, {"Location": "/loop-b" if path == "/loop-a" else "/loop-a"}, b"")
+            status, headers, body = site.overrides.get(path) or self._file(path)
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if status == 200 and self.headers.get("If-None-Match") == etag:
+                return self._send(304, {"ETag": etag}, b"")
+            if status == 200:
+                headers = {"ETag": etag, **headers}
+                if "gzip" in (self.headers.get("Accept-Encoding") or "") and path.endswith(".xml"):
+                    body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}
+            self._send(status, headers, body)
+
+        def _file(self, path: str) -> tuple[int, dict[str, str], bytes]:
+            clean = path.split("?", 1)[0].lstrip("/") or "index.html"
+            file = SITE / clean
+            if ".." in clean or not file.is_file():
+                return 404, {"Content-Type": "text/plain"}, b"not found"
+            return 200, {"Content-Type": TYPES.get(file.suffix, "application/octet-stream")}, file.read_bytes()
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            site.log.append((self.path, status))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    state = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+EMBEDDER = HashingEmbedder(dim=128)
+INDEX_SETTINGS = IndexSettings(embedder=EMBEDDER.name, chunk_size=400, chunk_overlap=0)
+
+
+def poll(site: Site, root: Path, *paths: str, settings: FollowSettings = FAST) -> FollowReport:
+    return follow_once([site.url(p) for p in paths], root, settings, INDEX_SETTINGS, EMBEDDER)
+
+
+def lines_by_url(report: FollowReport) -> dict[str, tuple[str, str]]:
+    return {line.url: (line.status, line.reason) for line in report.lines}
+
+
+def test_a_feed_adds_its_new_items_with_canonical_urls_and_dates(site: Site, tmp_path: Path) -> None:
+    report = poll(site, tmp_path / "ix", "/feed.xml")
+    assert (report.added, report.replaced, report.count("failed")) == (3, 0, 0)
+    articles = {a.url: a for a in load_index(tmp_path / "ix").articles.values()}
+    ferry = articles[site.url("/news/ferry.html")]  # the utm_ parameters of the feed's link are gone
+    assert ferry.title == "Gull Island ferry to start Saturday"
+    assert ferry.published == date(2026, 3, 2)
+    assert "six crossings a day" in ferry.text
+    assert set(articles) == {site.url(p) for p in ("/news/ferry.html", "/news/drought.html", "/news/bikes.html")}
+    assert ("/feed.xml", 200) in site.log and ("/robots.txt", 200) in site.log
+
+
+def test_a_second_pass_with_nothing_new_costs_one_304_and_adds_nothing(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "ix"
+    poll(site, root, "/feed.xml")
+    generation = current_generation(root)
+    mark = len(site.log)
+    report = poll(site, root, "/feed.xml")
+    assert site.requests_since(mark) == [("/feed.xml", 304)]  # no page, no robots.txt: the state remembers
+    assert (report.added, report.replaced, report.requests) == (0, 0, 1)
+    assert lines_by_url(report) == {site.url("/feed.xml"): ("checked", "not modified: 304")}
+    assert current_generation(root) == generation
+
+
+def test_a_changed_page_replaces_its_article(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "ix"
+    poll(site, root, "/news/drought.html")
+    old = (SITE / "news" / "drought.html").read_bytes()
+    site.overrides["/news/drought.html"] = (
+        200,
+        {"Content-Type": "text/html"},
+        old.replace(b"within two weeks", b"by the end of the month"),
+    )
+    report = poll(site, root, "/news/drought.html")
+    assert (report.added, report.replaced) == (0, 1)
+    assert lines_by_url(report)[site.url("/news/drought.html")] == ("fetched", "changed: replaces the earlier version")
+    articles = list(load_index(root).articles.values())
+    assert len(articles) == 1
+    assert "by the end of the month" in articles[0].text and "within two weeks" not in articles[0].text
+
+
+def test_the_same_story_under_two_urls_is_stored_once(site: Site, tmp_path: Path) -> None:
+    ferry = (SITE / "news" / "ferry.html").read_bytes()
+    no_canonical = ferry.replace(b'<link rel="canonical" href="/news/ferry.html">', b"")
+    site.overrides["/mirror/ferry.html"] = (200, {"Content-Type": "text/html"}, no_canonical)
+    site.overrides["/amp/ferry.html"] = (200, {"Content-Type": "text/html"}, ferry)  # canonical: /news/ferry.html
+    root = tmp_path / "ix"
+    report = poll(site, root, "/feed.xml", "/sitemap.xml", "/mirror/ferry.html", "/amp/ferry.html")
+    articles = list(load_index(root).articles.values())
+    assert sum("six crossings a day" in a.text for a in articles) == 1
+    assert len(articles) == 4  # ferry, drought, bikes from the feed; museum from the sitemap
+    lines = lines_by_url(report)
+    assert lines[site.url("/mirror/ferry.html")][0] == "skipped"
+    assert "same story" in lines[site.url("/mirror/ferry.html")][1]
+    assert lines[site.url("/amp/ferry.html")][0] == "skipped"
+    museum = next(a for a in articles if "Verona" in a.title)
+    assert museum.published == date(2026, 2, 27)
+
+
+def test_a_news_sitemap_gives_the_date_a_page_lacks(site: Site, tmp_path: Path) -> None:
+    museum = (SITE / "news" / "museum.html").read_bytes()
+    undated = museum.replace(b'<meta property="article:published_time" content="2026-02-27T11:00:00Z">', b"")
+    site.overrides["/news/museum.html"] = (200, {"Content-Type": "text/html"}, undated)
+    site.overrides["/sitemap.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        (SITE / "sitemap.xml").read_bytes().replace(b"2026-02-27T11:00:00Z", b"2026-01-15T11:00:00Z"),
+    )
+    root = tmp_path / "ix"
+    poll(site, root, "/sitemap.xml")
+    museum_article = next(a for a in load_index(root).articles.values() if "Verona" in a.title)
+    assert museum_article.published == date(2026, 1, 15)
+
+
+def test_a_home_page_leads_to_its_feed_then_to_the_usual_paths(site: Site, tmp_path: Path) -> None:
+    report = poll(site, tmp_path / "a", "/")
+    assert lines_by_url(report)[site.url("/")] == ("checked", "home page: 1 feeds")
+    assert report.added == 3
+    # a home page that names no feed: robots.txt's Sitemap line is tried first
+    bare = (SITE / "index.html").read_bytes().replace(b'type="application/rss+xml"', b'type="text/css"')
+    site.overrides["/"] = (200, {"Content-Type": "text/html"}, bare)
+    report = poll(site, tmp_path / "b", "/")
+    assert lines_by_url(report)[site.url("/sitemap.xml")] == ("checked", "sitemap: 2 pages")
+    assert report.added == 2
+
+
+def test_each_bad_url_gets_a_clear_line_and_stops_nothing(site: Site, tmp_path: Path) -> None:
+    site.slow_seconds = 1.5
+    site.overrides["/error"] = (500, {"Content-Type": "text/plain"}, b"boom")
+    site.overrides["/photo.png"] = (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    site.overrides["/blob.html"] = (200, {"Content-Type": "text/html"}, b"\x00\x01\x02binary" * 50)
+    bad = ["/missing.html", "/error", "/slow", "/loop-a", "/photo.png", "/blob.html", "/private/staff.html"]
+    report = poll(site, tmp_path / "ix", *bad, "/feed.xml")
+    lines = lines_by_url(report)
+    assert lines[site.url("/missing.html")] == ("failed", "HTTP 404 Not Found")
+    assert lines[site.url("/error")] == ("failed", "HTTP 500 Internal Server Error")
+    assert site.log.count(("/error", 500)) == 2  # retried once (FAST: retries=1)
+    assert lines[site.url("/slow")][0] == "failed" and "timed out" in lines[site.url("/slow")][1]
+    assert lines[site.url("/loop-a")] == ("failed", "redirect loop or more than 5 redirects")
+    assert lines[site.url("/photo.png")][0] == "failed" and "content type image/png" in lines[site.url("/photo.png")][1]
+    assert lines[site.url("/blob.html")][0] == "failed" and "binary" in lines[site.url("/blob.html")][1]
+    assert lines[site.url("/private/staff.html")] == ("skipped", "disallowed by robots.txt")
+    assert ("/private/staff.html", 200) not in site.log
+    assert report.added == 3  # the feed's articles arrived all the same
+    state = load_state(tmp_path / "ix")
+    assert state.sources[site.url("/error")].error == "HTTP 500 Internal Server Error"
+
+
+def test_a_page_that_failed_for_now_is_asked_again_next_pass(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "ix"
+    site.overrides["/news/bikes.html"] = (503, {"Content-Type": "text/plain"}, b"busy")
+    assert poll(site, root, "/feed.xml").added == 2
+    del site.overrides["/news/bikes.html"]
+    mark = len(site.log)
+    report = poll(site, root, "/feed.xml")
+    assert report.added == 1  # the feed was asked again in full (its validators were not kept)
+    assert ("/feed.xml", 200) in site.requests_since(mark)
+
+
+def test_the_fetcher_paces_each_host_caps_sizes_and_reads_gzip(site: Site) -> None:
+    fetcher = Fetcher(FetchSettings(delay=0.2, max_bytes=1024, retries=0))
+    try:
+        started = time.monotonic()
+        got = fetcher.get(site.url("/feed.xml"), frozenset({"application/rss+xml"}))
+        assert b"Gull Island" in got.body  # served gzip-compressed, read decompressed
+        for _ in range(2):
+            fetcher.get(site.url("/robots.txt"), frozenset({"text/plain"}))
+        assert time.monotonic() - started >= 0.4
+        with pytest.raises(FetchError, match="byte cap"):
+            fetcher.get(site.url("/news/ferry.html"))
+    finally:
+        fetcher.close()
+    assert "newsqa" in Fetcher(FetchSettings()).settings.user_agent
+
+
+def test_canonical_urls_drop_tracking_but_keep_meaningful_parameters() -> None:
+    assert canonical_url("http://a.org/x?utm_campaign=z&page=2&gclid=1#c") == "http://a.org/x?page=2"
+    assert canonical_url("http://a.org:80") == "http://a.org/"
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_crash_before_the_index_write_loses_nothing(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ix"
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr("index.follow.run.add_articles", crash)
+    with pytest.raises(Crash):
+        poll(site, root, "/feed.xml")
+    assert load_state(root).pages == {}  # nothing recorded as seen
+    monkeypatch.undo()
+    assert poll(site, root, "/feed.xml").added == 3
+
+
+def test_a_crash_after_the_index_write_repeats_no_embedding(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ix"
+    embedded: list[int] = []
+
+    def write_then_crash(*args: object, **kwargs: object) -> None:
+        report = add_articles(*args, **kwargs)  # type: ignore[arg-type]
+        embedded.append(report.chunks_embedded)
+        raise Crash  # killed between the index write and the state write
+
+    monkeypatch.setattr("index.follow.run.add_articles", write_then_crash)
+    with pytest.raises(Crash):
+        poll(site, root, "/feed.xml")
+    assert len(load_index(root).articles) == 3 and embedded[0] > 0
+
+    def counting(*args: object, **kwargs: object) -> object:
+        report = add_articles(*args, **kwargs)  # type: ignore[arg-type]
+        embedded.append(report.chunks_embedded)
+        return report
+
+    monkeypatch.setattr("index.follow.run.add_articles", counting)
+    report = poll(site, root, "/feed.xml")
+    assert embedded[1:] == [0]  # fetched again, found unchanged, not embedded
+    assert len(load_index(root).articles) == 3 and report.articles_total == 3
+    assert len(load_state(root).pages) == 3
+
+
+KILL_SCRIPT = """
+import sys, time
+from index.embed import HashingEmbedder
+from index.follow import FetchSettings, FollowSettings, follow_once
+from index.settings import IndexSettings
+
+class Slow(HashingEmbedder):
+    def embed_chunks(self, texts, spans):
+        time.sleep(0.5 if len(open(sys.argv[3]).read()) else 0)  # the first batch is quick
+        return super().embed_chunks(texts, spans)
+
+slow = Slow(128)
+settings = FollowSettings(fetch=FetchSettings(delay=0, timeout=2, retries=0), batch=1)
+index_settings = IndexSettings(embedder=slow.name, chunk_size=400, chunk_overlap=0)
+follow_once([sys.argv[1]], sys.argv[2], settings, index_settings, slow)
+"""
+
+
+def test_a_kill_mid_run_leaves_the_index_loadable_and_the_next_pass_finishes(site: Site, tmp_path: Path) -> None:
+    root, flag = tmp_path / "ix", tmp_path / "flag"
+    flag.write_text("")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, site.url("/feed.xml"), str(root), str(flag)], env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (root / "follow.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        flag.write_text("slow")  # later batches now take 0.5 s each: the kill lands inside one
+        assert (root / "follow.json").exists()
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    kept = load_index(root).articles
+    assert 1 <= len(kept) < 3
+    seen = load_state(root).pages
+    assert {p.article_id for p in seen.values()} <= set(kept)  # the state is never ahead of the index
+    report = poll(site, root, "/feed.xml")
+    assert len(load_index(root).articles) == 3 and report.added == 3 - len(kept)
+
+
+def test_cli_follow_once_prints_one_json_object_per_url(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["follow", site.url("/feed.xml"), site.url("/missing.html"), "--index", str(tmp_path / "ix")]
+    assert main([*argv, "--once", "--json", "--delay", "0", "--embedder", EMBEDDER.name]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in rows].count("fetched") == 3
+    assert {"status": "failed", "url": site.url("/missing.html")}.items() <= next(
+        r for r in rows if r["url"].endswith("/missing.html")
+    ).items()
+    assert rows[-1]["status"] == "summary" and rows[-1]["added"] == 3
+    assert main([*argv, "--once", "--delay", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "checked  " + site.url("/feed.xml") + "  (not modified: 304)" in out
+    assert "0 added" in out
