@@ -124,3 +124,26 @@ def test_syndicated_copies_fold_into_one_passage(tmp_path: Path, embedder: Hashi
     ) == 1
     undeduped = Assistant(root, embedder, QASettings(dedup=False)).ask("When did the Elm Street bridge reopen?")
     assert {original.id, copy.id} <= {p.article_id for p in undeduped.passages}
+
+
+def test_hybrid_fuses_the_two_rankings_by_weighted_reciprocal_rank(tiny_index: Path, embedder: HashingEmbedder) -> None:
+    """Each passage's hybrid score is the sum, over the dense and the keyword ranking, of
+    ``weight / (rrf_k + rank + 1)`` (rank from 0; a ranking that lacks the chunk adds nothing)."""
+    question = "Who called for emergency loans after the drought?"
+    base = QASettings(passages=50, answer_passages=50, date_weight=0, dedup=False, dense_weight=2.0)
+
+    def ranking(mode: str) -> list[str]:
+        passages = Assistant(tiny_index, embedder, replace(base, retrieval=mode)).ask(question).passages  # type: ignore[arg-type]
+        return [p.chunk_id for p in passages]
+
+    dense, keyword = ranking("dense"), ranking("keyword")
+    hybrid = Assistant(tiny_index, embedder, base).ask(question).passages
+    assert len(hybrid) > 2 and {p.chunk_id for p in hybrid} == set(dense) | set(keyword)
+    for p in hybrid:
+        expected = sum(
+            weight / (base.rrf_k + order.index(p.chunk_id) + 1)
+            for weight, order in ((base.dense_weight, dense), (base.keyword_weight, keyword))
+            if p.chunk_id in order
+        )
+        assert p.score == pytest.approx(expected)
+    assert [p.score for p in hybrid] == sorted((p.score for p in hybrid), reverse=True)
