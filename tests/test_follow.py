@@ -362,3 +362,26 @@ def test_cli_follow_once_prints_one_json_object_per_url(
     out = capsys.readouterr().out
     assert "checked  " + site.url("/feed.xml") + "  (not modified: 304)" in out
     assert "0 added" in out
+
+
+def test_the_chat_follows_in_the_background_and_shows_its_sources(site: Site, tmp_path: Path) -> None:
+    from qa.assistant import Assistant
+    from ui.follow import BackgroundFollower, build_following_app
+
+    root = tmp_path / "ix"
+    poll(site, root, "/news/drought.html")
+    assistant = Assistant(root, EMBEDDER)
+    assert len(assistant.data.articles) == 1
+    follower = BackgroundFollower(assistant, [site.url("/feed.xml")], every_minutes=60, settings=FAST)
+    assert "not yet" in follower.status_markdown()
+    follower.start()
+    deadline = time.monotonic() + 30
+    while len(assistant.data.articles) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(assistant.data.articles) == 3  # reloaded after the pass: the new articles answer at once
+    status = follower.status_markdown()
+    assert "2 new articles" in status and site.url("/feed.xml") in status
+    follower.stop()
+    assert not follower.thread.is_alive()
+    page = build_following_app(follower)
+    assert any("2 new articles" in str(getattr(block, "value", "")) for block in page.blocks.values())

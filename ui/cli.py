@@ -20,7 +20,7 @@ from index.errors import NewsQAError, SettingsError
 from index.settings import IndexSettings, override, read_toml
 from qa.records import Answer, Filters
 from qa.settings import QASettings
-from ui.follow import add_follow_parser, cmd_follow
+from ui.follow import add_follow_parser, add_serve_options, cmd_follow, cmd_serve_following
 
 
 def _quiet_libraries() -> None:
@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--share", action="store_true", help="also open a public share link (off by default)")
+    add_serve_options(serve)
     add_follow_parser(sub)
     return parser
 
@@ -297,6 +298,8 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.follow:
+        return cmd_serve_following(args)
     from ui.web import serve
 
     serve(index_dir=args.index, host=args.host, port=args.port, share=args.share)
