@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--subset", help="keep the questions whose meta.SUBSET is true (e.g. text_based)")
     run.add_argument("--limit", type=int, help="only the first N questions")
     run.add_argument("--embedder", help="embedder for a new index: 'hashing' (fast, for tests) or a model name")
+    run.add_argument(
+        "--rename-duplicate-ids", action="store_true", help="a duplicate question id becomes ID~LINE (with a warning)"
+    )
     ablation = commands.add_parser("ablation", help="one row of metrics per cumulative change (issue 5)")
     ablation.add_argument("--articles", type=Path, required=True)
     ablation.add_argument("--gold", type=Path, required=True)
@@ -83,7 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
-    config = EvalConfig(args.articles, args.gold, args.out, args.index, args.k, args.subset, args.limit, args.embedder)
+    config = EvalConfig(
+        args.articles, args.gold, args.out, args.index, args.k, args.subset, args.limit, args.embedder,
+        args.rename_duplicate_ids,
+    )  # fmt: skip
     try:
         result = run_eval(config)
         report = write_report(result)

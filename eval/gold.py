@@ -8,7 +8,8 @@ optional ``meta`` holding ``question_date``, ``other_articles_with_answer`` and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,14 @@ def parse_question(row: Any, where: str) -> GoldQuestion:
     )
 
 
-def load_gold(path: Path | str, subset: str | None = None, limit: int | None = None) -> list[GoldQuestion]:
-    """The questions of ``path``; ``subset`` keeps those whose ``meta[subset]`` is true; ``limit`` the first N."""
+def load_gold(
+    path: Path | str, subset: str | None = None, limit: int | None = None, rename_duplicates: bool = False
+) -> list[GoldQuestion]:
+    """The questions of ``path``; ``subset`` keeps those whose ``meta[subset]`` is true; ``limit`` the first N.
+
+    A duplicate id is an error, unless ``rename_duplicates``: then the later question keeps its
+    place under the id ``ID~LINE`` and a warning names it (a published set with a clash).
+    """
     path = require_file(Path(path), "gold file")
     questions: list[GoldQuestion] = []
     seen: set[str] = set()
@@ -104,8 +111,12 @@ def load_gold(path: Path | str, subset: str | None = None, limit: int | None = N
             except json.JSONDecodeError as exc:
                 raise BadInputError(f"{where}: not valid JSON ({exc.msg})") from exc
             question = parse_question(row, where)
-            if question.id in seen:
-                raise BadInputError(f"{where}: duplicate question id {question.id!r}")
+            if question.id in seen and rename_duplicates:
+                renamed = f"{question.id}~{number}"
+                print(f"warning: {where}: duplicate question id {question.id!r} renamed {renamed!r}", file=sys.stderr)
+                question = replace(question, id=renamed)
+            elif question.id in seen:
+                raise BadInputError(f"{where}: duplicate question id {question.id!r} (--rename-duplicate-ids)")
             seen.add(question.id)
             if subset is None or question.meta.get(subset):
                 questions.append(question)

@@ -38,6 +38,7 @@ class EvalConfig:
     subset: str | None = None
     limit: int | None = None
     embedder: str | None = None
+    rename_duplicates: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,12 @@ class EvalResult:
 
 
 def systems(k: int) -> list[tuple[str, QASettings]]:
-    """The assistant with its default settings, then the two single-retriever baselines."""
+    """The assistant with its default settings, the same with the hand-set rules instead of the
+    trained reader (the answer step before it), then the two single-retriever baselines."""
     base = replace(QASettings(), passages=max(MIN_PASSAGES, k))
     return [
-        (f"assistant ({base.retrieval})", base),
+        (f"assistant ({base.retrieval}, {base.reader} reader)", base),
+        ("rules (hand-set reader, no checks)", replace(base, reader="rules", checks=False)),
         ("keyword only (BM25)", replace(base, retrieval="keyword")),
         ("dense only", replace(base, retrieval="dense")),
     ]
@@ -101,7 +104,7 @@ def default_index_dir(out: Path) -> Path:
 def run_eval(config: EvalConfig, log: Callable[[str], None] | None = None) -> EvalResult:
     """Build (or reuse) the index, then answer and score every gold question with every system."""
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    questions = load_gold(config.gold, config.subset, config.limit)
+    questions = load_gold(config.gold, config.subset, config.limit, config.rename_duplicates)
     articles = load_articles(config.articles)
     index_dir = config.index or default_index_dir(config.out)
     embedder = choose_embedder(config.embedder, index_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -185,3 +186,18 @@ def test_a_short_answer_counts_as_short_up_to_twelve_words() -> None:
     assert short.contained and long.contained and (short.answer_words, long.answer_words) == (3, 16)
     figures = summarize([short, long])
     assert figures["answer_accuracy"] == 1.0 and figures["short_answer_accuracy"] == 0.5
+
+
+def test_a_duplicate_question_id_is_an_error_unless_renamed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from eval.gold import load_gold
+
+    rows = [
+        {"id": "a", "question": "Who won?", "answers": ["Ada"], "article_ids": ["x"], "type": "who"},
+        {"id": "a", "question": "Who lost?", "answers": ["Bo"], "article_ids": ["x"], "type": "who"},
+    ]
+    path = tmp_path / "qa.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"qa\.jsonl:2: duplicate question id 'a'"):
+        load_gold(path)
+    kept = load_gold(path, rename_duplicates=True)
+    assert [(q.id, q.question) for q in kept] == [("a", "Who won?"), ("a~2", "Who lost?")]
