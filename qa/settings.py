@@ -12,6 +12,7 @@ from typing import Any, Literal
 from index.errors import SettingsError
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
+ReaderMode = Literal["trained", "rules"]
 _COUNTS = ("passages", "fusion_candidates", "answer_passages", "max_quotes", "rrf_k", "evidence_sentences")
 
 
@@ -32,9 +33,12 @@ class QASettings:
     time; ``entity_checked``: how many of the best sentences the named-entity model checks
     for a name of the kind asked for; ``asked_share``: of a sentence's keyword score, the
     part that counts only the words of the question's sentence that asks;
-    ``abstain_below``: the answer score under which the assistant says the articles don't
-    say (chosen on the dev sets, see docs/eval). The weights below are documented where
-    they are defined.
+    ``abstain_below``: the rules' answer score under which the assistant says the articles
+    don't say (chosen on the dev sets, see docs/eval); ``reader``: "trained" (the fitted
+    reader of qa/reader ranks sentences, cuts the short answer and declines) or "rules"
+    (the hand-set weights below); ``checks``: decline when no retrieved article names
+    what the question asks about, or was published in the window its time words name.
+    The weights below are documented where they are defined.
     """
 
     retrieval: RetrievalMode = "hybrid"
@@ -72,11 +76,16 @@ class QASettings:
     counted_bonus: float = 1.0  # "how many miles": a number of miles beats other numbers
     title_bonus: float = 1.5  # a title in quotation marks, for a question about a film, song or book
     untagged_weight: float = 0.5  # a capitalised span the named-entity model does not see as a name
-    abstain_below: float = 0.53
+    abstain_below: float = 0.53  # the rules' threshold; the trained reader has its own (qa/models/reader)
+    reader: ReaderMode = "trained"  # who ranks the sentences, cuts the short answer and declines; "rules": by hand
+    checks: bool = True  # decline when no retrieved article names what the question asks about, or dates from its time
+    window_slack_days: int = 3  # a "this week" question accepts articles this many days outside the week
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):
             raise SettingsError(f"retrieval={self.retrieval!r}: choose hybrid, dense or keyword")
+        if self.reader not in ("trained", "rules"):
+            raise SettingsError(f"reader={self.reader!r}: choose trained or rules")
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
