@@ -385,3 +385,17 @@ def test_the_chat_follows_in_the_background_and_shows_its_sources(site: Site, tm
     assert not follower.thread.is_alive()
     page = build_following_app(follower)
     assert any("2 new articles" in str(getattr(block, "value", "")) for block in page.blocks.values())
+
+
+def test_the_follow_benchmark_measures_a_first_and_an_idle_poll(tmp_path: Path) -> None:
+    from eval.follow_bench import SECTION, bench_follow, write_section
+
+    bench = bench_follow(pages=6, embedder="hashing-64")
+    assert (bench.added, bench.first_requests, bench.idle_requests) == (6, 8, 1)  # robots, feed, 6 pages; one 304
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\nkept\n", encoding="utf-8")
+    write_section(out, bench)
+    write_section(out, bench)  # replaced, not appended twice
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nkept\n") and text.count(SECTION) == 1
+    assert "6 pages, hashing-64: fetched and indexed per minute" in text
