@@ -2,8 +2,9 @@
 
 RSS/Atom go through feedparser (entry link, title, updated stamp, date); sitemaps,
 news sitemaps included, through lxml (``loc``, ``lastmod``, ``news:publication_date``,
-``news:title``); HTML home pages give their feeds from ``<link rel="alternate">``, and
-when they name none, the usual paths (``USUAL_PATHS``) are tried by the caller.
+``news:title``); HTML home pages (the site's root, or a section page whose ``og:type`` is
+"website") give their feeds from ``<link rel="alternate">``, and when they name none, the
+usual paths (``USUAL_PATHS``) are tried by the caller; any other HTML page is an article.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from index.errors import BadInputError
 from index.follow.fetch import HTML_TYPES, Fetched
@@ -57,8 +58,10 @@ def discover(got: Fetched, max_items: int) -> Discovered:
     """
     base = got.final_url
     if _is_html(got):
-        if is_home(base):
-            return Discovered("home", links=tuple(feed_links(got.body, base)))
+        links = feed_links(got.body, base)
+        # a front page by its path; a section page (og:type "website") by the feeds it names
+        if is_home(base) or (links and _og_type(got.body) == "website"):
+            return Discovered("home", links=tuple(links))
         return Discovered("page", items=(Item(base),))
     sitemap = _sitemap(got.body, base, max_items)
     if sitemap is not None:
@@ -116,14 +119,26 @@ def _feed(body: bytes, base: str, max_items: int) -> Discovered:
     return Discovered("feed", items=tuple(items), title=str(parsed.feed.get("title") or ""))
 
 
-def _html_links(body: bytes) -> list[tuple[str, str, str]]:
-    """(rel, type, href) of every ``<link>`` in the page's head."""
+def _root(body: bytes) -> Any:
     from lxml import etree
     from lxml import html as lxml_html
 
     try:
-        root = lxml_html.fromstring(body)
+        return lxml_html.fromstring(body)
     except (etree.ParserError, ValueError):
+        return None
+
+
+def _og_type(body: bytes) -> str:
+    root = _root(body)
+    found = root.xpath("//meta[@property='og:type']/@content") if root is not None else []
+    return str(found[0]).strip().lower() if found else ""
+
+
+def _html_links(body: bytes) -> list[tuple[str, str, str]]:
+    """(rel, type, href) of every ``<link>`` in the page."""
+    root = _root(body)
+    if root is None:
         return []
     return [
         (str(node.get("rel") or "").lower(), str(node.get("type") or "").lower(), str(node.get("href") or ""))

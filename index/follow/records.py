@@ -54,7 +54,8 @@ class FollowLine:
 
     def text(self) -> str:
         """``fetched  URL  (reason)``: the line the CLI prints."""
-        detail = f"  ({self.reason})" if self.reason else ""
+        reason = f"{self.reason}: {self.title}" if self.status == "fetched" and self.title else self.reason
+        detail = f"  ({reason})" if reason else ""
         return f"{self.status:8} {self.url}{detail}"
 
 

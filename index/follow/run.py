@@ -34,9 +34,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def by_host(items: Iterable[T], url: Callable[[T], str], work: Callable[[T], R], hosts: int) -> list[R]:
+def by_host(
+    items: Iterable[T], url: Callable[[T], str], work: Callable[[T], R], hosts: int, stop: threading.Event
+) -> list[R]:
     """``work`` over ``items``: one thread per host (at most ``hosts`` at once), each host's items in order;
-    results in the order of ``items``."""
+    results in the order of ``items``. An interrupt (Ctrl-C) sets ``stop``: each host stops after its
+    current request, and the interrupt goes on."""
     groups: dict[str, list[tuple[int, T]]] = defaultdict(list)
     for n, item in enumerate(items):
         groups[host_of(url(item))].append((n, item))
@@ -44,11 +47,17 @@ def by_host(items: Iterable[T], url: Callable[[T], str], work: Callable[[T], R],
 
     def run_group(group: list[tuple[int, T]]) -> None:
         for n, item in group:
+            if stop.is_set():
+                return
             results[n] = work(item)
 
     with ThreadPoolExecutor(max_workers=hosts) as pool:
-        for future in [pool.submit(run_group, group) for group in groups.values()]:
-            future.result()
+        try:
+            for future in [pool.submit(run_group, group) for group in groups.values()]:
+                future.result()
+        except BaseException:
+            stop.set()
+            raise
     return [results[n] for n in sorted(results)]
 
 
@@ -93,9 +102,10 @@ def follow_once(
         run = Pass(fetcher, state, settings, on_line)
         try:
             tops = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
-            nested = by_host(tops, str, lambda u: check_source(run, u, u), settings.fetch.hosts)
+            hosts, stop = settings.fetch.hosts, threading.Event()
+            nested = by_host(tops, str, lambda u: check_source(run, u, u), hosts, stop)
             tasks = list({canonical_url(t.item.url): t for group in nested for t in group}.values())
-            outcomes = _unique(run, by_host(tasks, lambda t: t.item.url, lambda t: _page(run, t), settings.fetch.hosts))
+            outcomes = _unique(run, by_host(tasks, lambda t: t.item.url, lambda t: _page(run, t), hosts, stop))
         finally:
             fetcher.close()
         added, replaced, total = _index(root, run, outcomes, index_settings, embedder)
