@@ -41,6 +41,7 @@ class Site:
     base: str = ""
     overrides: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     log: list[tuple[str, int]] = field(default_factory=list)
+    gzipped: list[str] = field(default_factory=list)
     slow_seconds: float = 3.0
 
     def url(self, path: str) -> str:
@@ -71,6 +72,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 headers = {"ETag": etag, **headers}
                 if "gzip" in (self.headers.get("Accept-Encoding") or "") and path.endswith(".xml"):
                     body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}
+                    site.gzipped.append(path)
             self._send(status, headers, body)
 
         def _file(self, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -164,7 +166,8 @@ def test_the_same_story_under_two_urls_is_stored_once(site: Site, tmp_path: Path
     site.overrides["/mirror/ferry.html"] = (200, {"Content-Type": "text/html"}, no_canonical)
     site.overrides["/amp/ferry.html"] = (200, {"Content-Type": "text/html"}, ferry)  # canonical: /news/ferry.html
     root = tmp_path / "ix"
-    report = poll(site, root, "/feed.xml", "/sitemap.xml", "/mirror/ferry.html", "/amp/ferry.html")
+    site.overrides["/old/ferry"] = (301, {"Location": "/news/ferry.html?utm_source=old"}, b"")
+    report = poll(site, root, "/feed.xml", "/sitemap.xml", "/mirror/ferry.html", "/amp/ferry.html", "/old/ferry")
     articles = list(load_index(root).articles.values())
     assert sum("six crossings a day" in a.text for a in articles) == 1
     assert len(articles) == 4  # ferry, drought, bikes from the feed; museum from the sitemap
@@ -172,6 +175,7 @@ def test_the_same_story_under_two_urls_is_stored_once(site: Site, tmp_path: Path
     assert lines[site.url("/mirror/ferry.html")][0] == "skipped"
     assert "same story" in lines[site.url("/mirror/ferry.html")][1]
     assert lines[site.url("/amp/ferry.html")][0] == "skipped"
+    assert lines[site.url("/old/ferry")][0] == "skipped"  # redirected to the same story
     museum = next(a for a in articles if "Verona" in a.title)
     assert museum.published == date(2026, 2, 27)
 
@@ -214,9 +218,14 @@ def test_each_bad_url_gets_a_clear_line_and_stops_nothing(site: Site, tmp_path: 
     site.overrides["/error"] = (500, {"Content-Type": "text/plain"}, b"boom")
     site.overrides["/photo.png"] = (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     site.overrides["/blob.html"] = (200, {"Content-Type": "text/html"}, b"\x00\x01\x02binary" * 50)
-    bad = ["/missing.html", "/error", "/slow", "/loop-a", "/photo.png", "/blob.html", "/private/staff.html"]
+    site.overrides["/moved"] = (301, {"Location": "/private/staff.html"}, b"")
+    bad = ["/missing.html", "/error", "/slow", "/loop-a", "/photo.png", "/blob.html", "/private/staff.html", "/moved"]
     report = poll(site, tmp_path / "ix", *bad, "/feed.xml")
     lines = lines_by_url(report)
+    assert lines[site.url("/moved")] == (
+        "failed",
+        f"redirected to {site.url('/private/staff.html')}, disallowed by robots.txt",
+    )
     assert lines[site.url("/missing.html")] == ("failed", "HTTP 404 Not Found")
     assert lines[site.url("/error")] == ("failed", "HTTP 500 Internal Server Error")
     assert site.log.count(("/error", 500)) == 2  # retried once (FAST: retries=1)
@@ -227,6 +236,7 @@ def test_each_bad_url_gets_a_clear_line_and_stops_nothing(site: Site, tmp_path: 
     assert lines[site.url("/private/staff.html")] == ("skipped", "disallowed by robots.txt")
     assert ("/private/staff.html", 200) not in site.log
     assert report.added == 3  # the feed's articles arrived all the same
+    assert len(report.lines) == len(bad) + 1 + 3  # one line per URL: the bad ones, the feed, its pages
     state = load_state(tmp_path / "ix")
     assert state.sources[site.url("/error")].error == "HTTP 500 Internal Server Error"
 
@@ -247,7 +257,7 @@ def test_the_fetcher_paces_each_host_caps_sizes_and_reads_gzip(site: Site) -> No
     try:
         started = time.monotonic()
         got = fetcher.get(site.url("/feed.xml"), frozenset({"application/rss+xml"}))
-        assert b"Gull Island" in got.body  # served gzip-compressed, read decompressed
+        assert b"Gull Island" in got.body and site.gzipped == ["/feed.xml"]  # sent compressed, read decompressed
         for _ in range(2):
             fetcher.get(site.url("/robots.txt"), frozenset({"text/plain"}))
         assert time.monotonic() - started >= 0.4

@@ -1,24 +1,27 @@
 """A polite HTTP fetcher: URL + validators -> ``Fetched`` (a 200 body or a 304), else ``FetchError`` with the reason.
 
 Built on httpx (already installed with the browser chat; a maintained client with
-timeouts, connection pooling, gzip/deflate decoding, redirect caps and streaming in one
-place). Politeness: a User-Agent that names the tool, robots.txt (see
-``index.follow.robots``), a minimum delay between two requests to the same host (shared by
-every thread), conditional requests (ETag / Last-Modified), a size cap per response
-(counted on the decoded bytes, so a gzip bomb stops at the cap), retries with exponential
-backoff for what may pass (timeouts, connection errors, 429, 5xx), none for what will not
-(404, a redirect loop, a refused content type).
+timeouts, connection pooling, gzip/deflate decoding and streaming in one place).
+Politeness: a User-Agent that names the tool, robots.txt (see ``index.follow.robots``;
+redirects are followed here, at most ``max_redirects``, each hop checked), a minimum delay
+between two requests to the same host (shared by every thread), conditional requests
+(ETag / Last-Modified), a size cap per response (counted on the decoded bytes, so a gzip
+bomb stops at the cap), retries with exponential backoff for what may pass (timeouts,
+connection errors, 429, 5xx), none for what will not (404, a redirect loop, a refused
+content type).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from index.errors import NewsQAError, SettingsError
+from index.follow.urls import absolute
 
 if TYPE_CHECKING:
     import httpx
@@ -40,6 +43,7 @@ FEED_TYPES = frozenset(
 )
 SOURCE_TYPES = HTML_TYPES | FEED_TYPES
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 
 
 class FetchError(NewsQAError):
@@ -134,16 +138,23 @@ class Fetcher:
         self.client = client or httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=True,
-            max_redirects=settings.max_redirects,
+            follow_redirects=False,  # followed here: each hop paced and checked against robots.txt
             limits=httpx.Limits(max_connections=4 * settings.hosts, max_keepalive_connections=2 * settings.hosts),
         )
 
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, accept: frozenset[str] = HTML_TYPES, etag: str = "", last_modified: str = "") -> Fetched:
-        """GET ``url`` (conditionally when validators are given), retrying transient failures.
+    def get(
+        self,
+        url: str,
+        accept: frozenset[str] = HTML_TYPES,
+        etag: str = "",
+        last_modified: str = "",
+        allowed: Callable[[str], bool] | None = None,
+    ) -> Fetched:
+        """GET ``url`` (conditionally when validators are given), retrying transient failures;
+        a redirect is followed only to a URL ``allowed`` accepts (robots.txt).
 
         Raises ``FetchError`` with the reason: the HTTP status, a timeout, too many
         redirects, a content type outside ``accept``, a body over ``max_bytes``.
@@ -156,7 +167,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                return self._once(url, accept, headers)
+                return self._follow(url, accept, headers, allowed)
             except _Retry as retry:
                 if attempt >= self.settings.retries:
                     raise FetchError(url, retry.reason, transient=True) from None
@@ -164,17 +175,32 @@ class Fetcher:
                 time.sleep(pause)
                 attempt += 1
 
-    def _once(self, url: str, accept: frozenset[str], headers: dict[str, str]) -> Fetched:
+    def _follow(
+        self, url: str, accept: frozenset[str], headers: dict[str, str], allowed: Callable[[str], bool] | None
+    ) -> Fetched:
+        """One attempt: GET ``url``, following at most ``max_redirects`` redirects."""
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            try:
+                return self._once(url, current, accept, headers)
+            except _Redirect as redirect:
+                target = absolute(current, redirect.location)
+                if target is None:
+                    raise FetchError(url, f"redirected to {redirect.location[:100]!r}, not an http(s) URL") from None
+                if allowed is not None and not allowed(target):
+                    raise FetchError(url, f"redirected to {target}, disallowed by robots.txt") from None
+                current = target
+        raise FetchError(url, f"redirect loop or more than {self.settings.max_redirects} redirects")
+
+    def _once(self, url: str, current: str, accept: frozenset[str], headers: dict[str, str]) -> Fetched:
         import httpx
 
-        self.pacer.wait(host_of(url))
+        self.pacer.wait(host_of(current))
         with self.count_lock:
             self.requests += 1
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            with self.client.stream("GET", current, headers=headers) as response:
                 return self._read(url, response, accept)
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(url, f"redirect loop or more than {self.settings.max_redirects} redirects") from exc
         except httpx.TimeoutException as exc:
             raise _Retry(f"timed out after {self.settings.timeout:g} s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -184,6 +210,8 @@ class Fetcher:
 
     def _read(self, url: str, response: httpx.Response, accept: frozenset[str]) -> Fetched:
         status = response.status_code
+        if status in REDIRECT_STATUS and response.headers.get("location"):
+            raise _Redirect(response.headers["location"])
         if status in TRANSIENT_STATUS:
             raise _Retry(f"HTTP {status} {response.reason_phrase}", _retry_after(response))
         if status != 304 and not 200 <= status < 300:
@@ -218,6 +246,14 @@ class _Retry(Exception):
         super().__init__(reason)
         self.reason = reason
         self.after = after
+
+
+class _Redirect(Exception):
+    """Internal: the response redirects to ``location`` (followed by ``Fetcher._follow``)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -35,7 +35,8 @@ def fetch_page(run: Pass, task: PageTask) -> PageOutcome:
     if task.got is None and not run.robots.allowed(url):
         return PageOutcome(task, FollowLine("skipped", url, "disallowed by robots.txt", task.source))
     try:
-        got = task.got or run.fetcher.get(url, HTML_TYPES, *((prev.etag, prev.last_modified) if prev else ()))
+        validators = (prev.etag, prev.last_modified) if prev else ("", "")
+        got = task.got or run.fetcher.get(url, HTML_TYPES, *validators, run.robots.allowed)
     except FetchError as exc:
         return PageOutcome(task, FollowLine("failed", url, exc.reason, task.source), transient=exc.transient)
     stamp = task.item.stamp

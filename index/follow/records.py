@@ -31,7 +31,7 @@ class FollowSettings:
 
 @dataclass(frozen=True)
 class FollowLine:
-    """One URL's outcome: a source checked, a page fetched (and indexed), skipped or failed, with the reason."""
+    """One URL's outcome: a source checked, a page fetched (new or changed), skipped or failed, with the reason."""
 
     status: Status
     url: str

@@ -104,8 +104,11 @@ def follow_once(
             tops = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
             hosts, stop = settings.fetch.hosts, threading.Event()
             nested = by_host(tops, str, lambda u: check_source(run, u, u), hosts, stop)
-            tasks = list({canonical_url(t.item.url): t for group in nested for t in group}.values())
-            outcomes = _unique(run, by_host(tasks, lambda t: t.item.url, lambda t: _page(run, t), hosts, stop))
+            tasks: dict[str, PageTask] = {}
+            for task in (t for group in nested for t in group):
+                tasks.setdefault(canonical_url(task.item.url), task)  # a page listed twice is fetched once
+            pages = by_host(list(tasks.values()), lambda t: t.item.url, lambda t: _page(run, t), hosts, stop)
+            outcomes = _unique(run, pages)
         finally:
             fetcher.close()
         added, replaced, total = _index(root, run, outcomes, index_settings, embedder)
@@ -116,8 +119,7 @@ def follow_once(
 
 def _page(run: Pass, task: PageTask) -> PageOutcome:
     outcome = fetch_page(run, task)
-    if outcome.article is None:  # a fetched one is told when it is indexed
-        run.emit(outcome.line)
+    run.emit(outcome.line)  # as it happens; a copy of a story fetched elsewhere gets a "skipped" line after
     return outcome
 
 
@@ -145,7 +147,6 @@ def _index(
         for o in batch:
             if o.page is not None:
                 run.state.pages[o.page.url] = o.page
-            run.emit(o.line)
         save_state(root, run.state)
     return added, replaced, total
 

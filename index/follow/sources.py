@@ -71,7 +71,7 @@ def check_source(run: Pass, url: str, top: str, depth: int = 0) -> list[PageTask
         run.record(replace(prev, checked=run.now, error="disallowed by robots.txt"))
         return []
     try:
-        got = run.fetcher.get(url, SOURCE_TYPES, prev.etag, prev.last_modified)
+        got = run.fetcher.get(url, SOURCE_TYPES, prev.etag, prev.last_modified, run.robots.allowed)
         found = None if got.not_modified else discover(got, run.settings.max_items)
     except (FetchError, BadInputError) as exc:
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
@@ -98,7 +98,7 @@ def check_source(run: Pass, url: str, top: str, depth: int = 0) -> list[PageTask
         )
     )
     if found.kind == "page":
-        return [PageTask(Item(got.final_url), url, top, got)]
+        return [PageTask(Item(url), url, top, got)]  # its line names the URL followed, not where it led
     tasks = [PageTask(item, url, top) for item in found.items]
     return tasks + _follow_links(run, found.links, top, depth)
 
@@ -131,7 +131,7 @@ def _probe(run: Pass, home: str) -> list[str]:
         if not run.robots.allowed(url):
             continue
         try:
-            found = discover(run.fetcher.get(url, FEED_TYPES), run.settings.max_items)
+            found = discover(run.fetcher.get(url, FEED_TYPES, allowed=run.robots.allowed), run.settings.max_items)
         except (FetchError, BadInputError):
             continue
         if found.kind in ("feed", "sitemap", "sitemap_index") and (found.items or found.links):
