@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -41,6 +42,7 @@ class Site:
     base: str = ""
     overrides: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     log: list[tuple[str, int]] = field(default_factory=list)
+    times: list[tuple[str, float]] = field(default_factory=list)  # (Host header, when asked)
     gzipped: list[str] = field(default_factory=list)
     slow_seconds: float = 3.0
 
@@ -60,6 +62,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path
+            site.times.append((self.headers.get("Host", ""), time.monotonic()))
             if path == "/slow":
                 time.sleep(site.slow_seconds)
             if path in ("/loop-a", "/loop-b"):
@@ -435,3 +438,20 @@ def test_ctrl_c_stops_the_polling_loop_cleanly(site: Site, tmp_path: Path) -> No
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "stopped" in err and "3 added" in out
+
+
+def test_hosts_are_fetched_at_once_and_each_host_is_paced(site: Site, tmp_path: Path) -> None:
+    other = site.base.replace("127.0.0.1", "localhost")  # the same server under a second host name
+    settings = FollowSettings(fetch=FetchSettings(delay=0.3, timeout=2.0, retries=0))
+    report = follow_once(
+        [site.url("/feed.xml"), other + "/feed.xml"], tmp_path / "ix", settings, INDEX_SETTINGS, EMBEDDER
+    )
+    assert report.added == 3 and report.count("skipped") == 3  # the second host's copies: the same stories
+    hosts: dict[str, list[float]] = {}
+    for host, moment in site.times:
+        hosts.setdefault(host.split(":")[0], []).append(moment)
+    a, b = hosts["127.0.0.1"], hosts["localhost"]
+    assert len(a) == len(b) == 5  # robots.txt, the feed, three pages
+    assert min(b) < max(a) and min(a) < max(b)  # the two hosts overlapped in time
+    for times in (a, b):
+        assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(times))
