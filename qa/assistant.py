@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -57,8 +58,26 @@ def resolve_today(today: date | Undated | None = None) -> date | None:
     return today if isinstance(today, date) else date.today()
 
 
+# what no question means: terminal escape sequences (CSI such as colours, OSC such as a window
+# title), then single control characters (C0, DEL, C1) and lone surrogates (bytes that were not
+# UTF-8, as Python's argv keeps them, or a "\ud800" sent in JSON); each becomes a space
+_UNPRINTABLE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with escape sequences, control characters and lone surrogates replaced by spaces.
+
+    Example:
+        >>> printable("How many\\x01\\x07 llamas?\\udcff")
+        'How many   llamas? '
+    """
+    return _UNPRINTABLE.sub(" ", text)
+
+
 def _clean_question(question: str) -> str:
-    cleaned = " ".join(question.split())
+    cleaned = " ".join(printable(question).split())
     if not cleaned:
         raise EmptyQuestionError("the question is empty: type a question about the articles")
     if len(cleaned) > MAX_QUESTION_CHARS:

@@ -106,11 +106,15 @@ def main() -> int:
         print("concurrency done", file=sys.stderr)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(kills, kill_seconds, cases, bad, runs), encoding="utf-8")
+    kept = args.out.read_text(encoding="utf-8").partition(HAND_WRITTEN)[1:] if args.out.exists() else ("", "")
+    args.out.write_text(render(kills, kill_seconds, cases, bad, runs) + "\n\n" + "".join(kept), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     ok = all(c.detected for c in cases) and bad["lost"] == 0 and bad["handled"] == bad["files"]
     ok = ok and all(not r.errors and not r.inconsistent for r in runs.values())
     return 0 if ok else 1
+
+
+HAND_WRITTEN = "<!-- hand-written below: kept as it is when this script rewrites the figures above -->"
 
 
 def render(kills, kill_seconds, cases, bad, runs) -> str:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ errors into messages and nothing else. The console script ``newsqa`` runs :func:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from index.settings import IndexSettings, override, read_toml
 from qa.records import Answer, Filters
 from qa.settings import QASettings
 from ui.follow import add_follow_parser, add_serve_options, cmd_follow, cmd_serve_following
+from ui.text import valid_unicode
 
 
 def _quiet_libraries() -> None:
@@ -255,7 +257,8 @@ def _cmd_ask(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
     from qa.assistant import load_assistant
 
     assistant = load_assistant(args.index, _qa_settings(args, qa_values))
-    answer = assistant.ask(args.question, today=args.today, filters=_filters(args))
+    question = valid_unicode(args.question)  # bytes that were not UTF-8 show as U+FFFD
+    answer = assistant.ask(question, today=args.today, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -269,6 +272,8 @@ def _cmd_chat(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
 
     assistant = load_assistant(args.index, _qa_settings(args, qa_values))
     history: list[Turn] = []
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is a question, not the end
     print("Ask about the articles (an empty line or Ctrl-D ends).")
     while True:
         try:

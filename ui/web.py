@@ -24,6 +24,7 @@ from qa.assistant import Assistant, load_assistant, resolve_today
 from qa.records import Filters, Turn
 from ui.examples import example_questions
 from ui.render import render_answer, render_error, render_ingest, render_pending
+from ui.text import valid_unicode
 from ui.theme import CSS, HEAD
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class ChatHandlers:
     ) -> Iterator[tuple[str, list[dict[str, str]], list[Exchange]]]:
         """Answer ``message`` in the context of the earlier exchanges; yields a pending message first."""
         history = list(exchanges or [])
-        question = (message or "").strip()
+        question = valid_unicode(message or "").strip()
         if not question:
             yield "", _messages(history), history
             return
@@ -137,7 +138,7 @@ class ChatHandlers:
     def answer_json(self, question: str) -> dict[str, Any]:
         """The API endpoint: one question asked today (the local date), the Answer's JSON (the same
         as ``newsqa ask --json``)."""
-        return self.assistant.ask(question).to_dict()
+        return self.assistant.ask(valid_unicode(question)).to_dict()
 
     def add(self, files: Sequence[str] | None, text: str, title: str, source: str) -> str:
         """Index uploaded files and/or a pasted article; returns the ingest report as HTML."""
