@@ -26,6 +26,7 @@ from index.embed import HashingEmbedder
 from index.follow import FetchSettings, FollowReport, FollowSettings, follow_once, load_state
 from index.follow.fetch import Fetcher, FetchError
 from index.follow.urls import canonical_url
+from index.records import Article
 from index.settings import IndexSettings
 from index.store.generations import current_generation, load_index
 from ui.cli import main
@@ -455,3 +456,20 @@ def test_hosts_are_fetched_at_once_and_each_host_is_paced(site: Site, tmp_path: 
     assert min(b) < max(a) and min(a) < max(b)  # the two hosts overlapped in time
     for times in (a, b):
         assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(times))
+
+
+def test_an_article_the_index_refuses_fails_alone(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.errors import BadInputError
+
+    def picky(root: Path, articles: list[Article], *args: object, **kwargs: object) -> object:
+        if any("Drought" in a.title for a in articles):
+            raise BadInputError("cannot be stored as UTF-8")
+        return add_articles(root, articles, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("index.follow.run.add_articles", picky)
+    report = poll(site, tmp_path / "ix", "/feed.xml")
+    assert report.added == 2
+    assert lines_by_url(report)[site.url("/news/drought.html")] == ("failed", "cannot be stored as UTF-8")
+    assert site.url("/news/drought.html") not in load_state(tmp_path / "ix").pages
+    monkeypatch.undo()
+    assert poll(site, tmp_path / "ix", "/feed.xml").added == 1  # its feed was asked again in full

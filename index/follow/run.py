@@ -21,12 +21,14 @@ from typing import TypeVar
 
 from index.build import add_articles
 from index.embed import Embedder
+from index.errors import BadInputError
 from index.follow.fetch import Fetcher, host_of
 from index.follow.pages import fetch_page
 from index.follow.records import FollowLine, FollowReport, FollowSettings, PageOutcome, PageTask
 from index.follow.sources import Pass, check_source
 from index.follow.state import follow_lock, load_state, save_state
 from index.follow.urls import canonical_url
+from index.records import Article
 from index.settings import IndexSettings
 from index.store.generations import current_generation, read_manifest
 
@@ -63,18 +65,19 @@ def by_host(
 
 def _unique(run: Pass, outcomes: list[PageOutcome]) -> list[PageOutcome]:
     """The same story under two URLs (same article id or same text) is kept once: later copies are skipped."""
-    first: dict[str, str] = {}
+    first: dict[str, Article] = {}
     kept = []
     for outcome in outcomes:
         article = outcome.article
         if article is not None:
             earlier = first.get(article.id) or first.get(article.content_hash)
             if earlier is not None:
-                line = replace(outcome.line, status="skipped", reason=f"same story as {earlier}")
-                outcome = replace(outcome, line=line, article=None)
+                line = replace(outcome.line, status="skipped", reason=f"same story as {earlier.url}")
+                page = replace(outcome.page, article_id=earlier.id) if outcome.page else None
+                outcome = replace(outcome, line=line, article=None, page=page)
                 run.emit(line)
             else:
-                first[article.id] = first[article.content_hash] = outcome.task.item.url
+                first[article.id] = first[article.content_hash] = article
         kept.append(outcome)
     return kept
 
@@ -111,8 +114,8 @@ def follow_once(
             outcomes = _unique(run, pages)
         finally:
             fetcher.close()
-        added, replaced, total = _index(root, run, outcomes, index_settings, embedder)
-        _record_sources(run, outcomes)
+        added, replaced, total, refused = _index(root, run, outcomes, index_settings, embedder)
+        _record_sources(run, outcomes, refused)
         save_state(root, state)
     return FollowReport(root, tuple(run.lines), added, replaced, fetcher.requests, total, time.perf_counter() - started)
 
@@ -129,26 +132,36 @@ def _index(
     outcomes: list[PageOutcome],
     index_settings: IndexSettings | None,
     embedder: Embedder | None,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, list[PageOutcome]]:
     """Add the new and changed articles in batches; after each write, record their pages. Returns
-    (added, replaced, articles in the index)."""
+    (added, replaced, articles in the index, the pages whose article the index refused)."""
     fresh = [o for o in outcomes if o.article is not None]
     for o in outcomes:  # pages skipped as unchanged: their new validators and stamps cost nothing to keep
         if o.article is None and o.page is not None:
             run.state.pages[o.page.url] = o.page
     added = replaced = 0
+    refused: list[PageOutcome] = []
     total = _articles_in(root)
     if fresh and embedder is None:
         embedder = _embedder(root, index_settings)
-    for begin in range(0, len(fresh), run.settings.batch):
-        batch = fresh[begin : begin + run.settings.batch]
-        report = add_articles(root, [o.article for o in batch if o.article], index_settings, embedder)
+    batches = [fresh[begin : begin + run.settings.batch] for begin in range(0, len(fresh), run.settings.batch)]
+    while batches:
+        batch = batches.pop(0)
+        try:
+            report = add_articles(root, [o.article for o in batch if o.article], index_settings, embedder)
+        except BadInputError as exc:  # an article the index cannot store: alone, it fails; its batch goes on
+            if len(batch) == 1:
+                run.emit(replace(batch[0].line, status="failed", reason=str(exc)))
+                refused.append(batch[0])
+            else:
+                batches[:0] = [[o] for o in batch]
+            continue
         added, replaced, total = added + report.added, replaced + report.replaced, report.articles_total
         for o in batch:
             if o.page is not None:
                 run.state.pages[o.page.url] = o.page
         save_state(root, run.state)
-    return added, replaced, total
+    return added, replaced, total, refused
 
 
 def _embedder(root: Path, index_settings: IndexSettings | None) -> Embedder:
@@ -168,13 +181,14 @@ def _articles_in(root: Path) -> int:
     return int(manifest["counts"]["articles"])
 
 
-def _record_sources(run: Pass, outcomes: list[PageOutcome]) -> None:
+def _record_sources(run: Pass, outcomes: list[PageOutcome], refused: list[PageOutcome]) -> None:
     """Record each checked source (what it added, when) once its pages are indexed; a source with a
-    page that may succeed later keeps its old validators, so the next pass asks it again."""
+    page that may succeed later (or that the index refused) keeps its old validators, so the next
+    pass asks it again."""
     added: dict[str, int] = defaultdict(int)
-    retry: set[str] = set()
+    retry = {o.task.feed for o in refused}
     for o in outcomes:
-        if o.article is not None:
+        if o.article is not None and o not in refused:
             added[o.task.source] += 1
         if o.transient:
             retry.add(o.task.feed)
