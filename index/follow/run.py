@@ -136,9 +136,14 @@ def _index(
     """Add the new and changed articles in batches; after each write, record their pages. Returns
     (added, replaced, articles in the index, the pages whose article the index refused)."""
     fresh = [o for o in outcomes if o.article is not None]
+    fresh_ids = {o.article.id for o in fresh if o.article}
+    copies = []  # pages skipped as copies of a story written below: recorded once it is
     for o in outcomes:  # pages skipped as unchanged: their new validators and stamps cost nothing to keep
         if o.article is None and o.page is not None:
-            run.state.pages[o.page.url] = o.page
+            if o.page.article_id in fresh_ids:
+                copies.append(o.page)
+            else:
+                run.state.pages[o.page.url] = o.page
     added = replaced = 0
     refused: list[PageOutcome] = []
     total = _articles_in(root)
@@ -161,6 +166,8 @@ def _index(
             if o.page is not None:
                 run.state.pages[o.page.url] = o.page
         save_state(root, run.state)
+    refused_ids = {o.article.id for o in refused if o.article}
+    run.state.pages.update((p.url, p) for p in copies if p.article_id not in refused_ids)
     return added, replaced, total, refused
 
 
