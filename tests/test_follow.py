@@ -473,3 +473,29 @@ def test_an_article_the_index_refuses_fails_alone(site: Site, tmp_path: Path, mo
     assert site.url("/news/drought.html") not in load_state(tmp_path / "ix").pages
     monkeypatch.undo()
     assert poll(site, tmp_path / "ix", "/feed.xml").added == 1  # its feed was asked again in full
+
+
+def test_an_atom_feed_is_followed_too(site: Site, tmp_path: Path) -> None:
+    report = poll(site, tmp_path / "ix", "/atom.xml")
+    assert lines_by_url(report)[site.url("/atom.xml")] == ("checked", "feed: 1 items")
+    titles = [a.title for a in load_index(tmp_path / "ix").articles.values()]
+    assert titles == ["Verona museum recovers stolen painting"]
+
+
+def test_a_feed_entry_updated_brings_the_changed_page(site: Site, tmp_path: Path) -> None:
+    root = tmp_path / "ix"
+    poll(site, root, "/feed.xml")
+    feed = (SITE / "feed.xml").read_bytes()
+    site.overrides["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        feed.replace(b"Thu, 26 Feb 2026 09:00:00 GMT", b"Fri, 27 Feb 2026 10:00:00 GMT"),
+    )
+    page = (SITE / "news" / "drought.html").read_bytes()
+    site.overrides["/news/drought.html"] = (200, {"Content-Type": "text/html"}, page.replace(b"May", b"April"))
+    mark = len(site.log)
+    report = poll(site, root, "/feed.xml")
+    assert (report.added, report.replaced) == (0, 1)
+    assert sorted(site.requests_since(mark)) == [("/feed.xml", 200), ("/news/drought.html", 200)]  # not the others
+    drought = next(a for a in load_index(root).articles.values() if "Drought" in a.title)
+    assert "since April" in drought.text
