@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -39,11 +39,12 @@ class _State:
     answerer: ExtractiveAnswerer
 
 
-def resolve_today(today: date | Undated | None = None) -> date | None:
+def resolve_today(today: date | str | None = None) -> date | None:
     """The day a question is asked, the one rule every door uses (CLI, API, browser, ``/answer``):
-    a given date; None: the local date (``date.today()``); ``"undated"``: no day at all, so no
-    date preference (the eval's questions that carry no date, whose answers must not depend on
-    the day the eval runs).
+    a given date (a ``datetime`` gives its date; a string is read as ISO ``YYYY-MM-DD``); None:
+    the local date (``date.today()``); ``"undated"``: no day at all, so no date preference (the
+    eval's questions that carry no date, whose answers must not depend on the day the eval runs).
+    Anything else is a ``TypeError``; a string that is not a date, a ``SettingsError``.
 
     Example:
         >>> resolve_today(date(2024, 3, 1))
@@ -52,10 +53,23 @@ def resolve_today(today: date | Undated | None = None) -> date | None:
         True
         >>> resolve_today("undated") is None
         True
+        >>> resolve_today("2026-01-08")
+        datetime.date(2026, 1, 8)
     """
+    if today is None:
+        return date.today()
     if today == "undated":
         return None
-    return today if isinstance(today, date) else date.today()
+    if isinstance(today, datetime):  # before date: a datetime is a date too, but compares only with datetimes
+        return today.date()
+    if isinstance(today, date):
+        return today
+    if isinstance(today, str):
+        try:
+            return date.fromisoformat(today.strip())
+        except ValueError as exc:
+            raise SettingsError(f"today: {today!r} is not a date; use YYYY-MM-DD or \"undated\"") from exc
+    raise TypeError(f"today must be a date, a datetime, an ISO date string or None, not {type(today).__name__}")
 
 
 # what no question means: terminal escape sequences (CSI such as colours, OSC such as a window
@@ -77,6 +91,8 @@ def printable(text: str) -> str:
 
 
 def _clean_question(question: str) -> str:
+    if not isinstance(question, str):
+        raise TypeError(f"the question must be a str (text), not {type(question).__name__}")
     cleaned = " ".join(printable(question).split())
     if not cleaned:
         raise EmptyQuestionError("the question is empty: type a question about the articles")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from index.errors import SettingsError
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -14,6 +16,11 @@ class Filters:
     sources: tuple[str, ...] = ()
     published_from: date | None = None
     published_to: date | None = None
+
+    def __post_init__(self) -> None:
+        start, end = self.published_from, self.published_to
+        if start is not None and end is not None and start > end:
+            raise SettingsError(f"the date range is empty: {start} is after {end}")
 
     def is_empty(self) -> bool:
         return not self.sources and self.published_from is None and self.published_to is None

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from index.embed import HashingEmbedder
+from index.errors import SettingsError
 from qa import Assistant
 from qa.settings import QASettings
 from ui import web as ui_app
@@ -100,3 +101,44 @@ def test_browser_chat_and_answer_endpoint_clean_a_lone_surrogate(assistant: Assi
     answer = handlers.answer_json("How much do the \ud800ferry tickets cost?")
     json.dumps(answer, ensure_ascii=False).encode("utf-8")
     assert answer["quotes"][0]["text"] == "Tickets cost $12."
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"How much do the ferry tickets cost?", ["a question"]])
+def test_a_question_that_is_not_a_string_is_a_type_error(assistant: Assistant, bad: object) -> None:
+    with pytest.raises(TypeError, match=r"the question must be a str \(text\), not "):
+        assistant.ask(bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="the question must be a str"):
+        assistant.ask_many([CLEAN, bad])  # type: ignore[list-item]
+
+
+def test_today_is_a_date_a_datetime_or_an_iso_string(assistant: Assistant) -> None:
+    from datetime import date, datetime
+
+    from qa.assistant import resolve_today
+
+    assert resolve_today("2026-01-08") == date(2026, 1, 8)
+    assert resolve_today(datetime(2026, 1, 8, 23, 59)) == date(2026, 1, 8)
+    assert resolve_today(date(2026, 1, 8)) == date(2026, 1, 8)
+    assert resolve_today("undated") is None and resolve_today(None) == date.today()
+    by_string = assistant.ask(CLEAN, today="2026-03-10")  # type: ignore[arg-type]
+    by_datetime = assistant.ask(CLEAN, today=datetime(2026, 3, 10, 9, 30))
+    assert by_string.quotes == by_datetime.quotes == assistant.ask(CLEAN, today=date(2026, 3, 10)).quotes
+    with pytest.raises(SettingsError, match="'next week' is not a date"):
+        resolve_today("next week")
+    with pytest.raises(TypeError, match="today must be"):
+        resolve_today(20260108)  # type: ignore[arg-type]
+
+
+def test_an_empty_date_range_is_an_error_in_the_api_and_the_cli(
+    assistant: Assistant, cli_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import date
+
+    from qa.records import Filters
+
+    with pytest.raises(SettingsError, match="the date range is empty: 2026-03-05 is after 2026-03-01"):
+        Filters(published_from=date(2026, 3, 5), published_to=date(2026, 3, 1))
+    Filters(published_from=date(2026, 3, 1), published_to=date(2026, 3, 1))  # one day is a range
+    code = main(_cli(cli_index, "ask", CLEAN, "--from", "2026-03-05", "--to", "2026-03-01"))
+    assert code == 2
+    assert "newsqa: error: the date range is empty: 2026-03-05 is after 2026-03-01" in capsys.readouterr().err
