@@ -222,6 +222,8 @@ def follow(
     """Poll ``urls`` every ``every_minutes`` until ``stop`` is set (a pass in progress finishes first)."""
     stop = stop or threading.Event()
     while not stop.is_set():
+        if embedder is None and current_generation(Path(index_dir)) is not None:
+            embedder = _embedder(Path(index_dir), index_settings)  # loaded once for every pass
         report = follow_once(urls, index_dir, settings, index_settings, embedder, on_line)
         if on_report is not None:
             on_report(report)
