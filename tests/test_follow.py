@@ -499,3 +499,16 @@ def test_a_feed_entry_updated_brings_the_changed_page(site: Site, tmp_path: Path
     assert sorted(site.requests_since(mark)) == [("/feed.xml", 200), ("/news/drought.html", 200)]  # not the others
     drought = next(a for a in load_index(root).articles.values() if "Drought" in a.title)
     assert "since April" in drought.text
+
+
+def test_a_gzipped_sitemap_index_leads_to_its_sitemaps(site: Site, tmp_path: Path) -> None:
+    index = (
+        b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>/sitemap.xml</loc></sitemap></sitemapindex>"
+    )
+    site.overrides["/sitemap_index.xml.gz"] = (200, {"Content-Type": "application/x-gzip"}, gzip.compress(index))
+    report = poll(site, tmp_path / "ix", "/sitemap_index.xml.gz")
+    lines = lines_by_url(report)
+    assert lines[site.url("/sitemap_index.xml.gz")] == ("checked", "sitemap index: 1 sitemaps")
+    assert lines[site.url("/sitemap.xml")] == ("checked", "sitemap: 2 pages")
+    assert report.added == 2

@@ -51,8 +51,9 @@ def _is_html(got: Fetched) -> bool:
     return got.content_type in HTML_TYPES or head.startswith((b"<!doctype html", b"<html"))
 
 
-def discover(got: Fetched, max_items: int) -> Discovered:
+def discover(got: Fetched, max_items: int, max_bytes: int = 50 * 2**20) -> Discovered:
     """Classify a fetched source and list what it points to (at most ``max_items`` items, in its order).
+    A gzipped body (``sitemap.xml.gz``) is decompressed up to ``max_bytes``.
 
     Raises ``BadInputError`` when it is neither HTML, a sitemap nor a feed.
     """
@@ -63,10 +64,25 @@ def discover(got: Fetched, max_items: int) -> Discovered:
         if is_home(base) or (links and _og_type(got.body) == "website"):
             return Discovered("home", links=tuple(links))
         return Discovered("page", items=(Item(base),))
-    sitemap = _sitemap(got.body, base, max_items)
+    body = _gunzip(got.body, max_bytes) if got.body.startswith(b"\x1f\x8b") else got.body  # sitemap.xml.gz
+    sitemap = _sitemap(body, base, max_items)
     if sitemap is not None:
         return sitemap
-    return _feed(got.body, base, max_items)
+    return _feed(body, base, max_items)
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    """A gzipped sitemap or feed, decompressed up to ``max_bytes``; ``BadInputError`` past it or when broken."""
+    import zlib
+
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise BadInputError(f"broken gzip data: {exc}") from exc
+    if len(out) > max_bytes:
+        raise BadInputError(f"over the {max_bytes:,}-byte cap once decompressed")
+    return out
 
 
 def _local(tag: object) -> str:

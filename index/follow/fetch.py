@@ -39,6 +39,8 @@ FEED_TYPES = frozenset(
         "text/xml",
         "application/feed+json",
         "text/plain",  # some servers label feeds so (and robots.txt is so)
+        "application/gzip",  # sitemap.xml.gz
+        "application/x-gzip",
     }
 )
 SOURCE_TYPES = HTML_TYPES | FEED_TYPES

@@ -72,7 +72,7 @@ def check_source(run: Pass, url: str, top: str, depth: int = 0) -> list[PageTask
         return []
     try:
         got = run.fetcher.get(url, SOURCE_TYPES, prev.etag, prev.last_modified, run.robots.allowed)
-        found = None if got.not_modified else discover(got, run.settings.max_items)
+        found = None if got.not_modified else discover(got, run.settings.max_items, run.settings.fetch.max_bytes)
     except (FetchError, BadInputError) as exc:
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
         run.emit(FollowLine("failed", url, reason, top))
@@ -131,7 +131,8 @@ def _probe(run: Pass, home: str) -> list[str]:
         if not run.robots.allowed(url):
             continue
         try:
-            found = discover(run.fetcher.get(url, FEED_TYPES, allowed=run.robots.allowed), run.settings.max_items)
+            got = run.fetcher.get(url, FEED_TYPES, allowed=run.robots.allowed)
+            found = discover(got, run.settings.max_items, run.settings.fetch.max_bytes)
         except (FetchError, BadInputError):
             continue
         if found.kind in ("feed", "sitemap", "sitemap_index") and (found.items or found.links):
