@@ -512,3 +512,24 @@ def test_a_gzipped_sitemap_index_leads_to_its_sitemaps(site: Site, tmp_path: Pat
     assert lines[site.url("/sitemap_index.xml.gz")] == ("checked", "sitemap index: 1 sitemaps")
     assert lines[site.url("/sitemap.xml")] == ("checked", "sitemap: 2 pages")
     assert report.added == 2
+
+
+def test_a_library_failing_on_one_page_fails_that_page_only(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.follow import pages
+
+    real = pages.read_page
+
+    def flaky(got: object, published: object) -> object:
+        if "bikes" in got.final_url:  # type: ignore[attr-defined]
+            raise RecursionError("parser blew up")
+        return real(got, published)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "read_page", flaky)
+    report = poll(site, tmp_path / "ix", "/feed.xml")
+    assert report.added == 2
+    assert lines_by_url(report)[site.url("/news/bikes.html")] == (
+        "failed",
+        "unexpected error: RecursionError: parser blew up",
+    )

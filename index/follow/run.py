@@ -106,7 +106,7 @@ def follow_once(
         try:
             tops = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
             hosts, stop = settings.fetch.hosts, threading.Event()
-            nested = by_host(tops, str, lambda u: check_source(run, u, u), hosts, stop)
+            nested = by_host(tops, str, lambda u: _source(run, u), hosts, stop)
             tasks: dict[str, PageTask] = {}
             for task in (t for group in nested for t in group):
                 tasks.setdefault(canonical_url(task.item.url), task)  # a page listed twice is fetched once
@@ -121,9 +121,24 @@ def follow_once(
 
 
 def _page(run: Pass, task: PageTask) -> PageOutcome:
-    outcome = fetch_page(run, task)
+    try:
+        outcome = fetch_page(run, task)
+    except Exception as exc:  # a library failing on one untrusted page: that page's problem, not the pass's
+        outcome = PageOutcome(task, FollowLine("failed", task.item.url, _unexpected(exc), task.source))
     run.emit(outcome.line)  # as it happens; a copy of a story fetched elsewhere gets a "skipped" line after
     return outcome
+
+
+def _source(run: Pass, url: str) -> list[PageTask]:
+    try:
+        return check_source(run, url, url)
+    except Exception as exc:  # a library failing on one untrusted source: that source's problem
+        run.emit(FollowLine("failed", url, _unexpected(exc), url))
+        return []
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected error: {type(exc).__name__}: {exc}"[:300]
 
 
 def _index(
