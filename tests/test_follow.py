@@ -533,3 +533,16 @@ def test_a_library_failing_on_one_page_fails_that_page_only(
         "failed",
         "unexpected error: RecursionError: parser blew up",
     )
+
+
+def test_one_follower_per_index_and_a_broken_state_is_named(site: Site, tmp_path: Path) -> None:
+    from index.errors import CorruptIndexError
+    from index.follow import FollowerBusyError
+    from index.follow.state import follow_lock
+
+    root = tmp_path / "ix"
+    with follow_lock(root), pytest.raises(FollowerBusyError, match="another `newsqa follow`"):
+        poll(site, root, "/feed.xml")
+    (root / "follow.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CorruptIndexError, match=r"follow\.json: unreadable follow state"):
+        poll(site, root, "/feed.xml")

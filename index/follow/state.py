@@ -73,9 +73,6 @@ class FollowState:
     pages: dict[str, PageState] = field(default_factory=dict)
     robots: dict[str, RobotsState] = field(default_factory=dict)
 
-    def page_by_hash(self, content_hash: str) -> PageState | None:
-        return next((p for p in self.pages.values() if p.content_hash == content_hash), None)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
