@@ -546,3 +546,11 @@ def test_one_follower_per_index_and_a_broken_state_is_named(site: Site, tmp_path
     (root / "follow.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CorruptIndexError, match=r"follow\.json: unreadable follow state"):
         poll(site, root, "/feed.xml")
+
+
+def test_a_robots_crawl_delay_slows_that_host(site: Site, tmp_path: Path) -> None:
+    site.overrides["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 1\n")
+    report = poll(site, tmp_path / "ix", "/news/ferry.html", "/news/drought.html")
+    assert report.added == 2
+    moments = [moment for _, moment in site.times]
+    assert len(moments) == 3 and moments[2] - moments[1] >= 0.9  # robots.txt, then one page a second
