@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +20,9 @@ from index.errors import NewsQAError, SettingsError
 from index.read.ingest import IngestLine, IngestResult, ingest_bytes, ingest_text
 from index.records import Article
 from qa.assistant import Assistant, load_assistant, resolve_today
-from qa.records import Filters, Turn
+from qa.records import Turn
 from ui.examples import example_questions
+from ui.inputs import make_filters, parse_day
 from ui.render import render_answer, render_error, render_ingest, render_pending
 from ui.text import valid_unicode
 from ui.theme import CSS, HEAD
@@ -56,30 +56,6 @@ class Exchange:
     question: str
     html: str
     answer: str | None
-
-
-def parse_day(value: object, label: str) -> date | None:
-    """A date from a date field (ISO string, datetime, or epoch seconds); None when empty."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value).date()
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError as exc:
-        raise SettingsError(f"{label}: {text!r} is not a date; use YYYY-MM-DD") from exc
-
-
-def make_filters(sources: Sequence[str] | None, published_from: object, published_to: object) -> Filters:
-    start, end = parse_day(published_from, "Published from"), parse_day(published_to, "Published to")
-    if start and end and start > end:
-        raise SettingsError(f"the date range is empty: {start} is after {end}")
-    return Filters(tuple(sources or ()), start, end)
 
 
 def _messages(exchanges: Sequence[Exchange]) -> list[dict[str, str]]:
@@ -275,6 +251,23 @@ def _wire_adding(gr: Any, handlers: ChatHandlers, side: _Side, header: Any) -> N
     )  # fmt: skip
 
 
+def _answer_endpoint(gr: Any, handlers: ChatHandlers) -> Callable[[str], dict[str, Any]]:
+    """``/answer``: a user's error (empty, too long, a bad date) goes back to the caller as its
+    message (``gr.Error``, which Gradio sends even with ``show_error=False`` and logs without a
+    traceback); anything else is logged and answered with the generic message."""
+
+    def answer(question: str) -> dict[str, Any]:
+        try:
+            return handlers.answer_json(question)
+        except (NewsQAError, TypeError) as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        except Exception as exc:
+            log.exception("answering %r over /answer failed", question)
+            raise gr.Error(GENERIC_ERROR, print_exception=False) from exc
+
+    return answer
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page for ``assistant`` (not launched; see :func:`launch`)."""
     gr = _gradio()
@@ -325,7 +318,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [exchanges, message], api_visibility="private")
         _wire_adding(gr, handlers, side, header)
-        gr.api(handlers.answer_json, api_name="answer")
+        gr.api(_answer_endpoint(gr, handlers), api_name="answer")
     return demo  # type: ignore[no-any-return]  # gradio is imported lazily, as Any
 
 

@@ -1,0 +1,33 @@
+"""The page's fields -> records: parse_day (a date field -> date) and make_filters (-> Filters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from index.errors import SettingsError
+from qa.records import Filters
+
+
+def parse_day(value: object, label: str) -> date | None:
+    """A date from a date field (ISO string, datetime, or epoch seconds); None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).date()
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError as exc:
+        raise SettingsError(f"{label}: {text!r} is not a date; use YYYY-MM-DD") from exc
+
+
+def make_filters(sources: Sequence[str] | None, published_from: object, published_to: object) -> Filters:
+    start, end = parse_day(published_from, "Published from"), parse_day(published_to, "Published to")
+    if start and end and start > end:
+        raise SettingsError(f"the date range is empty: {start} is after {end}")
+    return Filters(tuple(sources or ()), start, end)
