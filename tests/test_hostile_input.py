@@ -142,3 +142,32 @@ def test_an_empty_date_range_is_an_error_in_the_api_and_the_cli(
     code = main(_cli(cli_index, "ask", CLEAN, "--from", "2026-03-05", "--to", "2026-03-01"))
     assert code == 2
     assert "newsqa: error: the date range is empty: 2026-03-05 is after 2026-03-01" in capsys.readouterr().err
+
+
+def test_ask_and_chat_print_no_escape_sequences_from_articles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from index.records import make_article
+
+    from .conftest import small_index
+
+    hostile = make_article(
+        "Harbor town opens new ferry line.\n\nThe mayor of Port Ellis opened a ferry line on Monday. "
+        "Tickets cost \x1b[2J\x1b[H$12.\x07 The line carries 400 passengers a day.",
+        title="Ferry \x1b]0;pwned\x07line opens\x1b[31m",
+        source="Coast\x1b]2;owned\x1b\\ Courier\x9b",
+        url="https://example.org/ferry\x1b[8m",
+        published=date(2026, 3, 2),
+    )
+    index = small_index(tmp_path / "idx", [hostile], HashingEmbedder(dim=128))
+    (tmp_path / "rules.toml").write_text('[qa]\nreader = "rules"\n')
+    question = "What do the tickets cost?"
+    assert main(_cli(index, "ask", question)) == 0
+    typed = iter([question, ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    assert main(_cli(index, "chat")) == 0
+    out = capsys.readouterr().out
+    assert "$12" in out and "Coast" in out and "Courier" in out and "https://example.org/ferry" in out
+    assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in out), repr(out)

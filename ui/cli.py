@@ -22,7 +22,7 @@ from index.settings import IndexSettings, override, read_toml
 from qa.records import Answer, Filters
 from qa.settings import QASettings
 from ui.follow import add_follow_parser, add_serve_options, cmd_follow, cmd_serve_following
-from ui.text import valid_unicode
+from ui.text import terminal_safe, valid_unicode
 
 
 def _quiet_libraries() -> None:
@@ -123,26 +123,32 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def _print_answer(answer: Answer) -> None:
-    print(answer.answer)
+    """The answer, its quotes and sources as text; what the articles say passes through terminal_safe."""
+    _say(answer.answer)
     if answer.standalone_question and answer.standalone_question != answer.question:
-        print(f"  (understood as: {answer.standalone_question})")
+        _say(f"  (understood as: {answer.standalone_question})")
     for citation in answer.quotes:
         meta = ", ".join(
             x
             for x in [citation.title, citation.source, citation.published.isoformat() if citation.published else ""]
             if x
         )
-        print(f"\n[{citation.n}] “{citation.quote.text}”")
-        print(
+        _say(f"\n[{citation.n}] “{citation.quote.text}”")
+        _say(
             f"    {meta} (characters {citation.quote.start}–{citation.quote.end})"
             + (f" {citation.url}" if citation.url else "")
         )
     if answer.abstained and answer.passages:
-        print("\nClosest passages:")
+        _say("\nClosest passages:")
         for passage in answer.passages[:3]:
             snippet = " ".join(passage.text.split())
-            print(f"  - {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
-    print(f"\n({answer.timings_ms.get('total', 0.0):.0f} ms)")
+            _say(f"  - {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+    _say(f"\n({answer.timings_ms.get('total', 0.0):.0f} ms)")
+
+
+def _say(text: str = "") -> None:
+    """Print ``text`` from the articles or the user, with no escape sequence or control character."""
+    print(terminal_safe(text))
 
 
 def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
@@ -187,7 +193,7 @@ def _cmd_index(args: argparse.Namespace, index_values: dict[str, Any]) -> int:
     if not args.quiet:
         for line in report.ingest:
             detail = f" ({line.reason})" if line.reason else ""
-            print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
+            _say(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
     # a line whose path names a record ("file.jsonl:line 3") is one record, not a file
     records = [
         line for line in report.ingest if line.status == "rejected" and re.search(r":(line|record|entry) ", line.path)
@@ -238,7 +244,7 @@ def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields
     if not args.quiet:
         for line in result.report:
             detail = f" ({line.reason})" if line.reason else ""
-            print(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
+            _say(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
     shards = args.shards or root.with_name(root.name + ".shards")
     report = embed_to_shards(result.articles, shards, settings, args.workers, args.ray_address)
     print(
@@ -286,7 +292,7 @@ def _cmd_chat(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
         try:
             answer = assistant.chat(history, question, today=args.today, filters=_filters(args))
         except NewsQAError as exc:
-            print(f"newsqa: {exc}")
+            _say(f"newsqa: {exc}")
             continue
         _print_answer(answer)
         history.append(Turn.from_answer(answer))
@@ -329,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_follow(args)
         return _cmd_serve(args)
     except NewsQAError as exc:
-        print(f"newsqa: error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"newsqa: error: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("newsqa: interrupted", file=sys.stderr)
