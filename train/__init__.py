@@ -1,0 +1,1 @@
+"""Training the learned reader (qa/reader): dev sets -> examples -> fitted weights, a model card, figures."""
