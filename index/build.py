@@ -251,7 +251,18 @@ def build_index(
     Files larger than ``max_bytes`` are rejected (reported), JSONL excepted (streamed).
     """
     result = ingest_paths(paths, fields, max_bytes=max_bytes)
+    refuse_if_all_rejected(result.articles, result.report)
     return add_articles(index_dir, result.articles, settings, embedder, rebuild, progress, result.report)
+
+
+def refuse_if_all_rejected(articles: Sequence[Article], report: Sequence[IngestLine]) -> None:
+    """A run whose every file was rejected is an error (``BadInputError`` naming the first reasons),
+    raised before anything is written: no empty index is created, an existing one is left alone."""
+    if articles or not report or any(line.status != "rejected" for line in report):
+        return
+    reasons = "; ".join(f"{Path(line.path).name}: {line.reason}" for line in report[:3])
+    more = f"; and {len(report) - 3} more" if len(report) > 3 else ""
+    raise BadInputError(f"no articles to index: every file was rejected ({reasons}{more})")
 
 
 def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:

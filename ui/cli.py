@@ -230,6 +230,7 @@ def _refuse_new_settings_on_existing(root: Path, index_values: dict[str, Any]) -
 
 def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields: Any, root: Path) -> int:
     """``newsqa index --workers N``: embed over Ray in resumable shards, then build the index from them."""
+    from index.build import refuse_if_all_rejected
     from index.distributed import embed_to_shards, index_from_shards
     from index.read.ingest import ingest_paths
     from index.store.generations import current_generation
@@ -245,6 +246,7 @@ def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields
         for line in result.report:
             detail = f" ({line.reason})" if line.reason else ""
             _say(f"{line.status:9} {line.articles:6d}  {line.path}{detail}")
+    refuse_if_all_rejected(result.articles, result.report)
     shards = args.shards or root.with_name(root.name + ".shards")
     report = embed_to_shards(result.articles, shards, settings, args.workers, args.ray_address)
     print(
