@@ -157,3 +157,9 @@ def test_the_reader_imports_only_index_and_qa() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in ("train", "eval", "ui", "torch", "sklearn"), (path.name, name)
+
+
+def test_no_candidates_reads_as_unanswerable(reader: Reader) -> None:
+    reading = reader.read("Who opened the new ferry line to Gull Island?", [])
+    assert reading.order == () and reading.span is None and reading.best_span is None
+    assert reading.answerable == 0.0 and reading.abstain
