@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from index.errors import BadInputError
 from index.read.clean import strip_boilerplate
+from index.read.page import read_page
 from index.records import Article, make_article
 
 TITLE_MAX = 200  # characters; a first line longer than this is a paragraph, not a title
@@ -234,29 +235,17 @@ def parse_text(text: str, where: str, name: str, markdown: bool = False) -> list
     return [Found(where, article, "; ".join(notes))]
 
 
-def _attr(doc: object, name: str) -> str:
-    value = getattr(doc, name, None)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def parse_html(text: str, where: str, name: str) -> list[Found]:
-    """An HTML page: main text and metadata (title, date, author, url, site name) with trafilatura."""
-    import trafilatura
-
-    try:
-        doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    except Exception as exc:  # third-party parser on untrusted input: any failure is this file's problem
-        raise BadInputError(f"HTML parser failed: {type(exc).__name__}: {exc}") from exc
-    body = normalize_newlines(_attr(doc, "text"))
-    if not body:
-        raise BadInputError("no article text found in the HTML page")
-    published, note = parse_date(_attr(doc, "date"))
+    """An HTML page: main text and metadata (title, date, author, url, site name); see ``index.read.page``."""
+    page = read_page(text)
+    body = normalize_newlines(page.text)
+    published, note = parse_date(page.date)
     article = make_article(
         body,
-        title=short_title(_attr(doc, "title") or body.split("\n", 1)[0]),
-        source=_attr(doc, "sitename") or _attr(doc, "hostname") or name,
-        url=_attr(doc, "url"),
+        title=short_title(page.title or body.split("\n", 1)[0]),
+        source=page.site or page.hostname or name,
+        url=page.url,
         published=published,
-        author=_attr(doc, "author"),
+        author=page.author,
     )
     return [Found(where, article, note)]

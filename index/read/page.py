@@ -1,0 +1,105 @@
+"""An HTML page -> PageText: its article text and metadata strings, extracted with trafilatura.
+
+Stricter than trafilatura alone: cookie, consent and newsletter banners are pruned before
+extraction, a page with almost no text outside them is no article ("no article text
+found"), and dates come from the page's metadata, its URL or a dateline at the start of
+the text, never from the body at large (a "© 2024" footer is no publication date).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.errors import BadInputError
+
+MIN_ARTICLE_WORDS = 12  # fewer words of prose is navigation or a banner, not an article
+_PROSE_LINE_WORDS = 5  # a line of fewer words is a menu item, a link or a heading
+
+_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_BANNER_WORDS = ("cookie", "consent", "gdpr", "newsletter-signup", "subscribe-box", "paywall-prompt")
+# elements whose class or id names a banner: removed before extraction
+PRUNE_XPATH = (
+    "//*["
+    + " or ".join(f"contains({_LOWER.format(attr)}, '{word}')" for attr in ("@class", "@id") for word in _BANNER_WORDS)
+    + "]"
+)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# "March 4, 2026", "4 March 2026", "2026-03-04" near the start of the text (a dateline)
+_DATELINE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH}\s+(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)\b"
+)
+_DATELINE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What an HTML page holds: the article text and its metadata as found (strings, "" when none)."""
+
+    text: str
+    title: str
+    site: str
+    hostname: str
+    url: str
+    date: str
+    author: str
+
+
+def _attr(doc: object, name: str) -> str:
+    value = getattr(doc, name, None)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def dateline(text: str) -> str:
+    """The date written at the start of an article's text ("PORT ELLIS, March 4, 2026 — ..."), or "".
+
+    Example:
+        >>> dateline("PORT ELLIS, March 4, 2026 — Workers finished the wall.")
+        'March 4, 2026'
+        >>> dateline("Workers finished the wall. © 2024 The Gazette")
+        ''
+    """
+    found = _DATELINE.search(text[:_DATELINE_CHARS])
+    return found.group(0) if found else ""
+
+
+def prose_words(text: str) -> int:
+    """Words in lines of prose (five words or more): menus and link lists count for nothing.
+
+    Example:
+        >>> prose_words("Home\\nNews\\nSport\\nThe council met on Monday to vote.")
+        7
+    """
+    counts = (len(line.split()) for line in text.split("\n"))
+    return sum(n for n in counts if n >= _PROSE_LINE_WORDS)
+
+
+def read_page(html: str) -> PageText:
+    """Extract the article of one HTML page; ``BadInputError`` when it has none or the parser fails."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            with_metadata=True,
+            include_comments=False,
+            prune_xpath=PRUNE_XPATH,
+            # metadata, URL and markup only: the "extensive" search reads any year in the page
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception as exc:  # third-party parser on untrusted input: any failure is this file's problem
+        raise BadInputError(f"HTML parser failed: {type(exc).__name__}: {exc}") from exc
+    text = _attr(doc, "text").replace("\r\n", "\n").replace("\r", "\n")
+    words = prose_words(text)
+    if words < MIN_ARTICLE_WORDS:
+        extra = f" (only {words} words of prose outside navigation and banners)" if words else ""
+        raise BadInputError(f"no article text found in the HTML page{extra}")
+    return PageText(
+        text=text,
+        title=_attr(doc, "title"),
+        site=_attr(doc, "sitename"),
+        hostname=_attr(doc, "hostname"),
+        url=_attr(doc, "url"),
+        date=_attr(doc, "date") or dateline(text),
+        author=_attr(doc, "author"),
+    )
