@@ -35,7 +35,7 @@ def test_a_page_with_no_article_is_rejected_and_a_footer_year_is_no_date(tmp_pat
     from index.read.ingest import ingest_paths
 
     result = ingest_paths([FIXTURES / "nav-only.html"])
-    assert result.articles == [] or result.articles == ()
+    assert not result.articles
     [line] = result.report
     assert line.status == "rejected" and "no article text found" in line.reason
     [article] = ingest_paths([FIXTURES / "dateline.html"]).articles
