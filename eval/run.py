@@ -63,12 +63,12 @@ class EvalResult:
 
 
 def systems(k: int) -> list[tuple[str, QASettings]]:
-    """The assistant with its default settings, the same with the hand-set rules instead of the
-    trained reader (the answer step before it), then the two single-retriever baselines."""
+    """The assistant with its default settings, the same with the trained reader instead of the
+    hand-set rules, then the two single-retriever baselines."""
     base = replace(QASettings(), passages=max(MIN_PASSAGES, k))
     return [
         (f"assistant ({base.retrieval}, {base.reader} reader)", base),
-        ("rules (hand-set reader, no checks)", replace(base, reader="rules", checks=False)),
+        ("trained reader (qa/reader)", replace(base, reader="trained")),
         ("keyword only (BM25)", replace(base, retrieval="keyword")),
         ("dense only", replace(base, retrieval="dense")),
     ]

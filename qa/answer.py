@@ -19,10 +19,12 @@ import numpy as np
 
 from index.store.generations import IndexData
 from index.store.keyword import KeywordIndex
+from qa.checks import Decline, decline
 from qa.extract import Evidence, Voting, extract
 from qa.kinds import NAME_KINDS, RULES, has_answer_of_type
 from qa.ner import EntityTagger
 from qa.question import Question
+from qa.reader import Reader, SentenceIn, from_candidates
 from qa.records import Passage, Quote
 from qa.settings import QASettings
 from qa.spans import Entity, words_of
@@ -70,6 +72,7 @@ class Draft:
     abstained: bool
     reason: str
     missing_terms: tuple[str, ...] = ()
+    declined: Decline | None = None  # a check that needs no model found the articles cannot answer
 
 
 class ExtractiveAnswerer:
@@ -84,9 +87,11 @@ class ExtractiveAnswerer:
         settings: QASettings,
         tagger: EntityTagger | None = None,
         embed: Callable[[str], np.ndarray] | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.data = data
         self.tagger = tagger
+        self.reader = reader  # the fitted reader (settings.reader "trained"); None: the rules decide
         self.embed = embed  # the query embedder, for re-embedding the best sentences (settings.rescore)
         self.keyword = keyword
         self.settings = settings
@@ -213,8 +218,13 @@ class ExtractiveAnswerer:
         Further quotes are sentences that say the same short answer (listed first, newest
         article first) or that score nearly as well as the best.
         """
-        candidates = self.candidates(question, vector, passages)
         missing = self.missing_terms(question)
+        if self.settings.checks:
+            seen = dict.fromkeys(p.article_id for p in passages[: self.settings.answer_passages])
+            found = decline(question, [self.data.articles[a] for a in seen], self.settings.window_slack_days)
+            if found is not None:
+                return Draft("", (), 0.0, True, found.reason, missing, found)
+        candidates = self.candidates(question, vector, passages)
         if not candidates:
             return Draft("", (), 0.0, True, "no passage was retrieved", missing)
         best = candidates[0]
@@ -223,9 +233,11 @@ class ExtractiveAnswerer:
         if self.settings.short_answers:
             evidence = [Evidence(self._text(c), c.score) for c in voters]
             short = extract(question, evidence, self._stem, self.tagger, self._voting())
-            if short:
-                # the first quote must be a sentence that says it
-                best = next((c for c in voters if _says(self._text(c), short)), best)
+        if self.reader is not None and self.settings.reader == "trained":
+            return self._read(question, candidates, short, missing, self.reader)
+        if short:
+            # the first quote must be a sentence that says it
+            best = next((c for c in voters if _says(self._text(c), short)), best)
         quotes = self._quotes(candidates, best, short)
         quote_records = tuple(Quote(c.article_id, c.start, c.end, self._text(c)) for c in quotes)
         needs = RULES[question.kind].needs
@@ -260,3 +272,38 @@ class ExtractiveAnswerer:
 
             quotes.sort(key=order)
         return quotes
+
+    def _read(
+        self,
+        question: Question,
+        candidates: list[Candidate],
+        short: str | None,
+        missing: tuple[str, ...],
+        reader: Reader,
+    ) -> Draft:
+        """The fitted reader decides, the rules' short answer (``short``) among its inputs: its
+        sentence order gives the quotes, its span the short answer (the best sentence when no span
+        is confident), its probability the abstention."""
+        sentences = from_candidates(candidates, self.data.articles, self.tagger)
+        reading = reader.read(question.text, sentences, short)
+        first = sentences[reading.span.sentence] if reading.span else sentences[reading.order[0]]
+        short = reading.span.text if reading.span else None  # the reader's
+        best_prob = float(reading.probs[reading.order[0]])
+        chosen: list[SentenceIn] = [first]
+        for i in reading.order:
+            s = sentences[i]
+            if len(chosen) >= self.settings.max_quotes:
+                break
+            says = short is not None and _says(s.text, short, fold=True)
+            if (says or reading.probs[i] >= self.settings.quote_ratio * best_prob) and all(
+                s.article_id != q.article_id or s.end <= q.start or s.start >= q.end for q in chosen
+            ):
+                chosen.append(s)
+        quotes = tuple(Quote(s.article_id, s.start, s.end, s.text) for s in chosen)
+        if reading.abstain:
+            reason = (
+                f"the reader's probability that a sentence answers, {reading.answerable:.2f}, "
+                f"is under its threshold {reader.answerable_threshold:.2f}"
+            )
+            return Draft("", quotes, reading.answerable, True, reason, missing)
+        return Draft(short or first.text, quotes, reading.answerable, False, "", missing)

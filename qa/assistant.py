@@ -16,11 +16,12 @@ from index.errors import IndexMismatchError, SettingsError
 from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
 from index.store.keyword import KeywordIndex
 from index.threads import limit_query_threads
-from qa.answer import ExtractiveAnswerer
+from qa.answer import Draft, ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.errors import EmptyQuestionError, QuestionTooLongError
 from qa.ner import EntityTagger, shared_tagger
 from qa.question import Question
+from qa.reader import Reader
 from qa.records import Answer, Citation, Filters, Passage, Turn
 from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
@@ -108,13 +109,20 @@ class Assistant:
     """
 
     def __init__(
-        self, index_dir: Path, embedder: Embedder, settings: QASettings | None = None, data: IndexData | None = None
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        settings: QASettings | None = None,
+        data: IndexData | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
         self.settings = settings or QASettings()
         self._lock = threading.Lock()
         self._tagger = shared_tagger() if self.settings.entities else None  # loads on the first name question
+        # the fitted reader shipped in qa/models/reader (checked by sha256), unless the rules decide
+        self._reader = reader or (Reader.load() if self.settings.reader == "trained" else None)
         self._state = self._load(data)
 
     def _load(self, data: IndexData | None = None) -> _State:
@@ -130,7 +138,7 @@ class Assistant:
             data,
             keyword,
             Retriever(data, keyword, self.settings),
-            ExtractiveAnswerer(data, keyword, self.settings, self._tagger, self.embedder.embed_query),
+            ExtractiveAnswerer(data, keyword, self.settings, self._tagger, self.embedder.embed_query, self._reader),
         )
 
     @property
@@ -241,7 +249,7 @@ class Assistant:
         if abstained:
             return Answer(
                 question=asked,
-                answer=_abstention_text(draft.missing_terms, query),
+                answer=_abstention_text(draft, query),
                 quotes=(),
                 passages=shown,
                 abstained=True,
@@ -262,8 +270,16 @@ class Assistant:
         )
 
 
-def _abstention_text(missing: Sequence[str], query: Query) -> str:
+def _abstention_text(draft: Draft, query: Query) -> str:
+    """What the articles don't say, and what was searched."""
     f = query.filters
+    declined = draft.declined
+    if declined is not None and declined.missing:
+        words = ", ".join(f"“{m}”" for m in declined.missing)
+        return f"The articles don't say. None of the articles found for this question mentions {words}."
+    if declined is not None:
+        return f"The articles don't say. No article found for this question was published {declined.window}."
+    missing = draft.missing_terms
     intent = query.question.dates
     start, end = f.published_from or intent.start, f.published_to or intent.end
     window = ""

@@ -50,8 +50,8 @@ def test_end_to_end_on_the_seed_set(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert (out / "recall_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert list(report["systems"]) == [
-        "assistant (hybrid, trained reader)",
-        "rules (hand-set reader, no checks)",
+        "assistant (hybrid, rules reader)",
+        "trained reader (qa/reader)",
         "keyword only (BM25)",
         "dense only",
     ]
@@ -64,7 +64,7 @@ def test_end_to_end_on_the_seed_set(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert report["environment"]["numpy"]
     rows = [json.loads(line) for line in (out / "rows.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["question_id"] for r in rows] == [q.id for q in load_gold(SEED_GOLD)]
-    assert set(rows[0]["baselines"]) == {"rules (hand-set reader, no checks)", "keyword only (BM25)", "dense only"}
+    assert set(rows[0]["baselines"]) == {"trained reader (qa/reader)", "keyword only (BM25)", "dense only"}
     # the committed reports carry figures only, never the questions' text
     committed = (out / "report.md").read_text(encoding="utf-8") + (out / "report.json").read_text(encoding="utf-8")
     assert not [q.question for q in load_gold(SEED_GOLD) if q.question in committed]
