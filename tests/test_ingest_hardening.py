@@ -44,3 +44,41 @@ def test_a_page_with_no_article_is_rejected_and_a_footer_year_is_no_date(tmp_pat
     undated.write_text((FIXTURES / "dateline.html").read_text().replace("March 4, 2026 — ", ""))
     [article] = ingest_paths([undated]).articles
     assert article.published is None  # the footer's "© 2024" is not a publication date
+
+
+def test_boilerplate_lines_are_removed_from_page_text() -> None:
+    from index.read.ingest import ingest_paths
+
+    [article] = ingest_paths([FIXTURES / "boilerplate.html"]).articles
+    for junk in ("Photos: The life", "Getty Images", "Read more:", "TIMELINE:", "Sign up for our", "https://"):
+        assert junk not in article.text, junk
+    for kept in ("Marta Lindqvist climbed", "“I will miss" if "“" in article.text else '"I will miss', "volunteer group",
+                 "She plans to move"):  # fmt: skip
+        assert kept in article.text, kept
+
+
+@pytest.mark.parametrize(
+    ("page", "source"),
+    [("site-suffix.html", "Paradigm"), ("pipe-suffix.html", "theparadigm.example"), ("boilerplate.html", "The Paradigm")],
+)
+def test_titles_lose_the_site_name_and_the_outlet_comes_from_the_page(page: str, source: str) -> None:
+    from index.read.ingest import ingest_paths
+
+    [article] = ingest_paths([FIXTURES / page]).articles
+    assert article.title == "Lighthouse keeper retires after forty years"
+    assert article.source == source  # og:site_name, the URL's domain, JSON-LD publisher: never the file name
+
+
+def test_line_filter_keeps_article_sentences_that_mention_the_same_words() -> None:
+    from index.read.lines import drop_boilerplate_lines
+
+    text = (
+        "The council will read more than 300 letters before it votes.\n"
+        "She said the timeline for the work was too short.\n"
+        "Readers can subscribe to the council's minutes, the clerk said, but few do.\n"
+        "Read more: Council votes on harbour plan\n"
+        "Subscribe to our newsletter\n"
+        "www.example.org/harbour\n"
+        "(Photo: Jo Reyes/AP)\n"
+    )
+    assert drop_boilerplate_lines(text) == "\n".join(text.split("\n")[:3])

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from index.errors import BadInputError
+from index.read.lines import drop_boilerplate_lines
 
 MIN_ARTICLE_WORDS = 12  # fewer words of prose is navigation or a banner, not an article
 _PROSE_LINE_WORDS = 5  # a line of fewer words is a menu item, a link or a heading
@@ -30,6 +31,8 @@ _DATELINE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH}\s+(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)\b"
 )
 _DATELINE_CHARS = 200
+# the last " | ", " - ", " – ", " — " or " :: " of a title and what follows it
+_TITLE_SUFFIX = re.compile(r"\s+(?P<sep>[|\-–—]|::)\s+(?P<segment>[^|–—]+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,38 @@ def dateline(text: str) -> str:
     return found.group(0) if found else ""
 
 
+def _name_key(name: str) -> str:
+    """A site name compared loosely: lower case, letters and digits only, no leading "the", no TLD."""
+    name = re.sub(r"\.(?:com|org|net|co\.uk|co|news|example|[a-z]{2})$", "", name.lower().removeprefix("www."))
+    return re.sub(r"[^0-9a-z]", "", name).removeprefix("the")
+
+
+def site_free_title(title: str, site: str) -> str:
+    """``title`` without a trailing site name: a segment after " | " of five words or fewer, or
+    one after " - ", " – ", " — ", " :: " that names ``site`` (the site name or the URL's domain).
+
+    Example:
+        >>> site_free_title("Lighthouse keeper retires - The Paradigm", "Paradigm")
+        'Lighthouse keeper retires'
+        >>> site_free_title("Lighthouse keeper retires | The Paradigm - Independent news", "")
+        'Lighthouse keeper retires'
+        >>> site_free_title("Biden - Trump debate set for June", "Coast Courier")
+        'Biden - Trump debate set for June'
+    """
+    key = _name_key(site)
+    while True:
+        found = _TITLE_SUFFIX.search(title)
+        if found is None:
+            return title
+        segment, pipe = found.group("segment"), found.group("sep") in "|:"
+        names_site = (
+            len(key) >= 3 and (key in _name_key(segment) or _name_key(segment) in key) and bool(_name_key(segment))
+        )
+        if not (names_site or (pipe and len(segment.split()) <= 5)):
+            return title
+        title = title[: found.start()].rstrip()
+
+
 def prose_words(text: str) -> int:
     """Words in lines of prose (five words or more): menus and link lists count for nothing.
 
@@ -89,16 +124,17 @@ def read_page(html: str) -> PageText:
         )
     except Exception as exc:  # third-party parser on untrusted input: any failure is this file's problem
         raise BadInputError(f"HTML parser failed: {type(exc).__name__}: {exc}") from exc
-    text = _attr(doc, "text").replace("\r\n", "\n").replace("\r", "\n")
+    text = drop_boilerplate_lines(_attr(doc, "text").replace("\r\n", "\n").replace("\r", "\n"))
     words = prose_words(text)
     if words < MIN_ARTICLE_WORDS:
         extra = f" (only {words} words of prose outside navigation and banners)" if words else ""
         raise BadInputError(f"no article text found in the HTML page{extra}")
+    site, hostname = _attr(doc, "sitename"), _attr(doc, "hostname").removeprefix("www.")
     return PageText(
         text=text,
-        title=_attr(doc, "title"),
-        site=_attr(doc, "sitename"),
-        hostname=_attr(doc, "hostname"),
+        title=site_free_title(_attr(doc, "title"), site or hostname),
+        site=site,
+        hostname=hostname,
         url=_attr(doc, "url"),
         date=_attr(doc, "date") or dateline(text),
         author=_attr(doc, "author"),
