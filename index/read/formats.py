@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from index.errors import BadInputError
 from index.read.clean import strip_boilerplate
-from index.read.page import read_page
+from index.read.page import read_page_in_time
 from index.records import Article, make_article
 
 TITLE_MAX = 200  # characters; a first line longer than this is a paragraph, not a title
@@ -237,7 +237,7 @@ def parse_text(text: str, where: str, name: str, markdown: bool = False) -> list
 
 def parse_html(text: str, where: str, name: str) -> list[Found]:
     """An HTML page: main text and metadata (title, date, author, url, site name); see ``index.read.page``."""
-    page = read_page(text)
+    page = read_page_in_time(text)  # a page that stalls the parser is skipped, not waited for
     body = normalize_newlines(page.text)
     published, note = parse_date(page.date)
     article = make_article(

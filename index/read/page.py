@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from index.errors import BadInputError
 from index.read.lines import drop_boilerplate_lines
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+PAGE_SECONDS = 30.0  # time budget for parsing one HTML page; a slower page is skipped
+IN_PROCESS_CHARS = 200_000  # smaller pages parse in well under a second: no worker process needed
 MIN_ARTICLE_WORDS = 12  # fewer words of prose is navigation or a banner, not an article
 _PROSE_LINE_WORDS = 5  # a line of fewer words is a menu item, a link or a heading
 
@@ -107,6 +113,53 @@ def prose_words(text: str) -> int:
     """
     counts = (len(line.split()) for line in text.split("\n"))
     return sum(n for n in counts if n >= _PROSE_LINE_WORDS)
+
+
+def read_page_in_time(html: str, seconds: float | None = None) -> PageText:
+    """:func:`read_page` with a time budget: a page of ``IN_PROCESS_CHARS`` or more is parsed in a
+    forked worker process that is killed after ``seconds`` (default ``PAGE_SECONDS``), and the page
+    is skipped with the reason (``BadInputError``); the caller goes on with the next file.
+
+    Trafilatura's cost grows much faster than a page's size (a 3.5 MB page of link lists: 88 s;
+    20 MB: over 10 minutes), and a thread cannot be stopped, a process can.
+    """
+    budget = PAGE_SECONDS if seconds is None else seconds
+    if len(html) < IN_PROCESS_CHARS:
+        return read_page(html)
+    import multiprocessing
+
+    # fork: the worker shares the loaded parser and the page (nothing pickled), and starts in ms
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_read_page_worker, args=(html, sender), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        if not receiver.poll(budget):
+            raise BadInputError(
+                f"skipped: parsing the HTML took over {budget:g} s ({len(html):,} characters; "
+                "a page of link lists, not an article?)"
+            )
+        outcome: PageText | str = receiver.recv()
+    except EOFError as exc:
+        raise BadInputError(f"skipped: the HTML parser's worker died (exit code {worker.exitcode})") from exc
+    finally:
+        worker.kill()
+        worker.join()
+        receiver.close()
+    if isinstance(outcome, str):
+        raise BadInputError(outcome)
+    return outcome
+
+
+def _read_page_worker(html: str, sender: Connection) -> None:
+    """In the worker: send the PageText, or the BadInputError's message."""
+    try:
+        sender.send(read_page(html))
+    except BadInputError as exc:
+        sender.send(str(exc))
+    finally:
+        sender.close()
 
 
 def read_page(html: str) -> PageText:
