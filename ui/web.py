@@ -97,6 +97,9 @@ class ChatHandlers:
                    {"role": "assistant", "content": render_pending()}], history  # fmt: skip
         answer_text: str | None = None
         try:
+            unknown = sorted(set(sources or ()) - set(self.sources()))
+            if unknown:
+                raise SettingsError(f"no articles from {', '.join(unknown)}; choose a source from the list")
             filters = make_filters(sources, published_from, published_to)
             day = parse_day(today, "Today")  # empty: the local date, as at every door (resolve_today)
             turns = [Turn(ex.question, ex.answer) for ex in history if ex.answer is not None]
@@ -203,8 +206,9 @@ def _side_panel(gr: Any, handlers: ChatHandlers) -> _Side:
     """Filters (sources, dates, today) and the "Add articles" form, inside the current column."""
     with gr.Accordion("Filters", open=True):
         sources = gr.Dropdown(
-            choices=handlers.sources(), multiselect=True, label="Sources", info="All sources when empty"
-        )
+            choices=handlers.sources(), multiselect=True, label="Sources", info="All sources when empty",
+            allow_custom_value=True,  # sources added after the page was built; respond checks them
+        )  # fmt: skip
         published_from = gr.DateTime(include_time=False, type="string", label="Published from")
         published_to = gr.DateTime(include_time=False, type="string", label="Published to")
         today = gr.DateTime(
@@ -230,6 +234,12 @@ def _side_panel(gr: Any, handlers: ChatHandlers) -> _Side:
     )
 
 
+def _refreshed(gr: Any, handlers: ChatHandlers) -> tuple[str, Any]:
+    """The header and the source list as the index is now (after an add, on each page load)."""
+    handlers.assistant.reload()  # articles another process (newsqa index, follow) added meanwhile
+    return _header(len(handlers.assistant.data.articles)), gr.update(choices=handlers.sources())
+
+
 def _wire_adding(gr: Any, handlers: ChatHandlers, side: _Side, header: Any) -> None:
     """"Add to the index": index the files and/or pasted text, then refresh the sources and the header."""
 
@@ -242,7 +252,8 @@ def _wire_adding(gr: Any, handlers: ChatHandlers, side: _Side, header: Any) -> N
     ) -> tuple[str, Any, str]:
         progress(0.1, desc="Reading and indexing the articles…")
         html = handlers.add(chosen, text, title, source)
-        return html, gr.update(choices=handlers.sources()), _header(len(handlers.assistant.data.articles))
+        header_html, choices = _refreshed(gr, handlers)
+        return html, choices, header_html
 
     side.add.click(
         add_and_refresh, [side.files, side.paste_text, side.paste_title, side.paste_source],
@@ -276,7 +287,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     with gr.Blocks(title="newsqa: ask the news", analytics_enabled=False, fill_width=True) as demo:
         exchanges = gr.State([])
         with gr.Row(elem_id="nq-header"):
-            header = gr.HTML(_header(len(assistant.data.articles)))
+            header = gr.HTML(_header(len(assistant.data.articles)), elem_id="nq-corpus")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=480):
                 chatbot = gr.Chatbot(
@@ -318,6 +329,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [exchanges, message], api_visibility="private")
         _wire_adding(gr, handlers, side, header)
+        # each page load shows the index as it is now (articles added since the server started)
+        demo.load(lambda: _refreshed(gr, handlers), None, [header, side.sources], api_visibility="private")
         gr.api(_answer_endpoint(gr, handlers), api_name="answer")
     return demo  # type: ignore[no-any-return]  # gradio is imported lazily, as Any
 
