@@ -1,7 +1,8 @@
-"""The page's fields -> records: parse_day (a date field -> date) and make_filters (-> Filters)."""
+"""The page's fields and settings -> records: parse_day (-> date), make_filters (-> Filters), login_from_env."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -31,3 +32,13 @@ def make_filters(sources: Sequence[str] | None, published_from: object, publishe
     if start and end and start > end:
         raise SettingsError(f"the date range is empty: {start} is after {end}")
     return Filters(tuple(sources or ()), start, end)
+
+
+def login_from_env() -> tuple[str, str] | None:
+    """``(NEWSQA_USER, NEWSQA_PASSWORD)`` when both are set, else None (no login)."""
+    user, password = os.environ.get("NEWSQA_USER"), os.environ.get("NEWSQA_PASSWORD")
+    if user and password:
+        return user, password
+    if user or password:
+        raise SettingsError("set both NEWSQA_USER and NEWSQA_PASSWORD to require a login, or neither")
+    return None

@@ -103,23 +103,70 @@ def _anchor(turn: int, n: int) -> str:
 
 def render_source(citation: Citation, article: Article | None, turn: int) -> str:
     """One entry of the sources panel: metadata, the quote marked inside its context, the whole article."""
+    return render_card([citation], article, turn)
+
+
+def _context(citation: Citation, article: Article | None, anchor: str) -> str:
+    """The quote marked inside a few sentences of its article (the quote alone when it is not found)."""
     q = citation.quote
-    head = f'<span class="nq-n">{citation.n}</span>'
-    meta = _meta(citation.title, citation.source, citation.published, citation.url)
+    ident = f' id="{anchor}"' if anchor else ""
     if article is None or article.text[q.start : q.end] != q.text:
-        body = f'<p class="nq-context"><mark>{_e(q.text)}</mark></p>'
-    else:
-        lo, hi = context_window(article.text, q.start, q.end)
-        before = "… " if lo > 0 else ""
-        after = " …" if hi < len(article.text) else ""
-        window = highlight(article.text[lo:hi], q.start - lo, q.end - lo, paragraphs=False).strip()
-        body = f'<p class="nq-context">{before}{window}{after}</p>'
-        if lo > 0 or hi < len(article.text):
+        return f'<p class="nq-context"{ident}><mark>{_e(q.text)}</mark></p>'
+    lo, hi = context_window(article.text, q.start, q.end)
+    before = "… " if lo > 0 else ""
+    after = " …" if hi < len(article.text) else ""
+    window = highlight(article.text[lo:hi], q.start - lo, q.end - lo, paragraphs=False).strip()
+    return f'<p class="nq-context"{ident}>{before}{window}{after}</p>'
+
+
+def _whole_article(text: str, spans: list[tuple[int, int]]) -> str:
+    """The escaped article with every quoted span in ``<mark>`` (spans sorted, overlaps merged)."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        start = max(start, at)
+        if end <= start:
+            continue
+        out.append(f"{_paragraphs(text[at:start])}<mark>{_paragraphs(text[start:end])}</mark>")
+        at = end
+    out.append(_paragraphs(text[at:]))
+    return "".join(out)
+
+
+def render_card(citations: list[Citation], article: Article | None, turn: int) -> str:
+    """One card of the sources panel for every quote from one article: its numbers and metadata
+    once, each quote marked in its context (each with the anchor its ``[n]`` links to), and the
+    whole article with all of them marked."""
+    first = citations[0]
+    head = "".join(f'<span class="nq-n">{c.n}</span>' for c in citations)
+    meta = _meta(first.title, first.source, first.published, first.url)
+    # the card carries the first quote's anchor (so :target outlines it); later quotes their own
+    body = "".join(_context(c, article, _anchor(turn, c.n) if i else "") for i, c in enumerate(citations))
+    found = [
+        c.quote for c in citations if article is not None and article.text[c.quote.start : c.quote.end] == c.quote.text
+    ]
+    if article is not None and found:
+        windows = [context_window(article.text, q.start, q.end) for q in found]
+        if len(found) > 1 or any(lo > 0 or hi < len(article.text) for lo, hi in windows):
             body += (
                 '<details class="nq-full"><summary>Whole article</summary>'
-                f"<p>{highlight(article.text, q.start, q.end)}</p></details>"
+                f"<p>{_whole_article(article.text, [(q.start, q.end) for q in found])}</p></details>"
             )
-    return f'<li class="nq-source" id="{_anchor(turn, citation.n)}">{head}<div class="nq-body">{meta}{body}</div></li>'
+    return f'<li class="nq-source" id="{_anchor(turn, first.n)}">{head}<div class="nq-body">{meta}{body}</div></li>'
+
+
+def group_by_article(citations: Iterable[Citation]) -> list[list[Citation]]:
+    """Citations grouped by article, groups in the order of their first quote.
+
+    Example:
+        >>> from qa.records import Quote
+        >>> cite = lambda n, a: Citation(n, Quote(a, 0, 1, "x"), "", "", "", None)
+        >>> [[c.n for c in g] for g in group_by_article([cite(1, "a"), cite(2, "b"), cite(3, "a")])]
+        [[1, 3], [2]]
+    """
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.quote.article_id, []).append(citation)
+    return list(groups.values())
 
 
 def render_passage(passage: Passage, article: Article | None) -> str:
@@ -158,7 +205,10 @@ def render_answer(answer: Answer, articles: Mapping[str, Article], turn: int = 1
         parts.append(f'<p class="nq-text">{_e(text)} {_markers(answer.quotes, turn)}</p>')
         count = len(answer.quotes)
         parts.append(f'<div class="nq-sources-head">Sources <span class="nq-count">{count}</span></div>')
-        sources = "".join(render_source(c, articles.get(c.quote.article_id), turn) for c in answer.quotes)
+        sources = "".join(
+            render_card(group, articles.get(group[0].quote.article_id), turn)
+            for group in group_by_article(answer.quotes)
+        )
         parts.append(f'<ol class="nq-sources">{sources}</ol>')
     parts.append("</div>")
     return "".join(parts)

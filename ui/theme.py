@@ -54,3 +54,12 @@ tr.nq-rejected td { color: #b91c1c; }
 .nq-report-sum { font-size: 0.85rem; }
 .nq-hint { font-size: 0.78rem; color: var(--body-text-color-subdued); }
 """
+
+# After an answer: bring the start of the newest answer into view (the chat's own autoscroll
+# goes to the end of the sources, which on a real corpus shows the last quote's article).
+# Run after the chat has rendered and autoscrolled: a short delay.
+SCROLL_TO_ANSWER = """() => { setTimeout(() => {
+  const answers = document.querySelectorAll('#nq-chat .nq-answer, #nq-chat .nq-error');
+  const last = answers[answers.length - 1];
+  if (last) last.scrollIntoView({block: 'start', behavior: 'smooth'});
+}, 150); }"""

@@ -22,10 +22,10 @@ from index.records import Article
 from qa.assistant import Assistant, load_assistant, resolve_today
 from qa.records import Turn
 from ui.examples import example_questions
-from ui.inputs import make_filters, parse_day
+from ui.inputs import login_from_env, make_filters, parse_day
 from ui.render import render_answer, render_error, render_ingest, render_pending
 from ui.text import valid_unicode
-from ui.theme import CSS, HEAD
+from ui.theme import CSS, HEAD, SCROLL_TO_ANSWER
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -314,8 +314,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         inputs = [message, exchanges, side.sources, side.published_from, side.published_to, side.today]
         outputs = [message, chatbot, exchanges]
-        message.submit(handlers.respond, inputs, outputs, api_name="chat", show_progress="minimal")
-        send.click(handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal")
+        message.submit(handlers.respond, inputs, outputs, api_name="chat", show_progress="minimal").then(
+            None, js=SCROLL_TO_ANSWER
+        )
+        send.click(handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal").then(
+            None, js=SCROLL_TO_ANSWER
+        )
 
         def pick(evt: Any) -> str:
             value = evt.value
@@ -325,7 +329,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         chatbot.example_select(pick, None, message, api_visibility="private").then(
             handlers.respond, inputs, outputs, api_visibility="private", show_progress="minimal"
-        )
+        ).then(None, js=SCROLL_TO_ANSWER)
         clear.click(lambda: ([], [], ""), None, [chatbot, exchanges, message], api_visibility="private")
         chatbot.clear(lambda: ([], ""), None, [exchanges, message], api_visibility="private")
         _wire_adding(gr, handlers, side, header)
@@ -333,16 +337,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         demo.load(lambda: _refreshed(gr, handlers), None, [header, side.sources], api_visibility="private")
         gr.api(_answer_endpoint(gr, handlers), api_name="answer")
     return demo  # type: ignore[no-any-return]  # gradio is imported lazily, as Any
-
-
-def login_from_env() -> tuple[str, str] | None:
-    """``(NEWSQA_USER, NEWSQA_PASSWORD)`` when both are set, else None (no login)."""
-    user, password = os.environ.get("NEWSQA_USER"), os.environ.get("NEWSQA_PASSWORD")
-    if user and password:
-        return user, password
-    if user or password:
-        raise SettingsError("set both NEWSQA_USER and NEWSQA_PASSWORD to require a login, or neither")
-    return None
 
 
 def launch(
