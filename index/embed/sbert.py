@@ -77,5 +77,22 @@ class SentenceTransformerEmbedder:
             tokens = out["token_embeddings"].float().numpy()[: len(offsets)]
             special = np.asarray(encoded["special_tokens_mask"][i])
             span_rows.extend(pool_spans(tokens, offsets, special, spans[i], chunk_vecs[i]))
-        span_vecs = normalise(np.stack(span_rows)) if span_rows else np.zeros((0, chunk_vecs.shape[1]), np.float32)
-        return normalise(chunk_vecs), span_vecs
+        if not span_rows:
+            return normalise(chunk_vecs), np.zeros((0, chunk_vecs.shape[1]), np.float32)
+        return normalise(chunk_vecs), normalise(after_pooling(model, np.stack(span_rows)))
+
+
+def after_pooling(model: SentenceTransformer, vectors: np.ndarray) -> np.ndarray:
+    """Pooled ``vectors`` through the model's modules after its Pooling (a Dense projection,
+    Normalize, ...), as its chunk vectors went: sentence vectors land in the same space."""
+    import torch
+
+    names = [type(module).__name__ for module in model]
+    tail = list(model)[names.index("Pooling") + 1 :] if "Pooling" in names else []
+    if not tail:
+        return vectors
+    features: dict[str, Any] = {"sentence_embedding": torch.from_numpy(np.ascontiguousarray(vectors, np.float32))}
+    with torch.no_grad():
+        for module in tail:
+            features = module(features)
+    return np.asarray(features["sentence_embedding"].float().numpy(), dtype=np.float32)
