@@ -17,6 +17,7 @@ import numpy as np
 
 from index.chunk import Chunker, chunk_sentences
 from index.embed import Embedder, make_embedder
+from index.embed.base import check_embedder_build, embedder_build
 from index.errors import BadInputError, IndexMismatchError, IndexNotFoundError
 from index.read.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
 from index.records import Article, Chunk
@@ -83,6 +84,7 @@ def _without(data: IndexData, drop: set[str]) -> IndexData:
         sentence_vectors=data.sentence_vectors[sentence_keep],
         embedder_name=data.embedder_name,
         dim=data.dim,
+        embedder_build=data.embedder_build,
     )
 
 
@@ -168,10 +170,14 @@ def add_articles(
                     f"{root}: index built with embedder {stored.embedder_name!r}, not {embedder.name!r}; "
                     f"rebuild with: newsqa index --rebuild PATH... --index {root}"
                 )
+            if embedder is not None:
+                check_embedder_build(root, stored.embedder_build, embedder)
             existing = stored
             settings = IndexSettings(**stored.settings)
         settings = settings or IndexSettings()
         embedder = embedder or make_embedder(settings.embedder)
+        if existing is not None:
+            check_embedder_build(root, existing.embedder_build, embedder)
         data = existing or _empty(settings, embedder)
 
         fresh, replaced, unchanged, duplicates = _sort_new(data, articles)
@@ -194,6 +200,7 @@ def add_articles(
             sentence_vectors=np.concatenate([data.sentence_vectors, sentence_vecs]),
             embedder_name=embedder.name,
             dim=embedder.dim,
+            embedder_build=embedder_build(embedder),
         )
         generation = save_index(root, merged) if (fresh or existing is None) else current_generation(root)
     assert generation is not None

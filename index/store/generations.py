@@ -26,9 +26,8 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,7 +37,7 @@ from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundErr
 from index.records import Article, Chunk
 from index.store.keyword import KeywordIndex
 from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store
-from index.store.verify import FORMAT_VERSION, REQUIRED_FILES, verified_path
+from index.store.verify import FORMAT_VERSION, REQUIRED_FILES, package_version, verified_path
 from index.store.verify import check_consistency as _check_consistency
 from index.store.verify import manifest_checksum as _manifest_checksum
 from index.store.verify import read_manifest_file as _read_manifest_file
@@ -56,13 +55,6 @@ _GENERATION = re.compile(r"gen-(\d{6,})")
 _LOAD_ATTEMPTS = 3  # a reader racing two writers may see its generation collected; it then reads the new one
 
 
-def package_version() -> str:
-    try:
-        return version("newsqa")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 @dataclass(frozen=True)
 class IndexData:
     """Everything one index generation holds, in memory."""
@@ -78,6 +70,7 @@ class IndexData:
     generation: str = ""
     store: VectorStore | None = None  # the loaded vector store (FAISS or Milvus); None for data built in memory
     vector_kind: VectorKind | Literal["auto"] = "auto"  # the store kind to write: by corpus size unless set
+    embedder_build: dict[str, str] = field(default_factory=dict)  # e.g. the int8 model's opset and checksum
 
     def vector_store(self) -> VectorStore:
         """The store to search: the loaded one, or one built from ``chunk_vectors`` (data built in memory)."""
@@ -216,7 +209,8 @@ def save_index(root: Path, data: IndexData) -> Path:
         "format_version": FORMAT_VERSION,
         "newsqa_version": package_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "embedder": {"name": data.embedder_name, "dim": data.dim},
+        "embedder": {"name": data.embedder_name, "dim": data.dim}
+        | ({"build": data.embedder_build} if data.embedder_build else {}),
         "settings": data.settings,
         "counts": {"articles": len(data.articles), "chunks": len(data.chunks), "sentences": len(data.sentences)},
         "vectors": vector_entry,
@@ -348,6 +342,7 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
         "sentences": parsed("sentences.npy", _npy),
         "sentence_vectors": parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32)),
         "embedder_name": built_with,
+        "embedder_build": {str(k): str(v) for k, v in manifest["embedder"].get("build", {}).items()},
         "dim": dim,
         "generation": generation.name,
         "store": store,

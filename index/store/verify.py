@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,11 @@ def verified_path(generation: Path, relative: str, checksum: str, root: Path) ->
             f"{path}: checksum differs from the manifest (truncated or altered); {rebuild_hint(root)}"
         )
     return path
+
+
+def package_version() -> str:
+    """newsqa's installed version (written into each manifest), "0+unknown" when not installed."""
+    try:
+        return version("newsqa")
+    except PackageNotFoundError:
+        return "0+unknown"
