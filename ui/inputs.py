@@ -1,10 +1,12 @@
-"""The page's fields and settings -> records: parse_day (-> date), make_filters (-> Filters), login_from_env."""
+"""The page's fields and settings: parse_day (-> date), make_filters (-> Filters), login_from_env, remove_uploads."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from index.errors import SettingsError
 from qa.records import Filters
@@ -42,3 +44,15 @@ def login_from_env() -> tuple[str, str] | None:
     if user or password:
         raise SettingsError("set both NEWSQA_USER and NEWSQA_PASSWORD to require a login, or neither")
     return None
+
+
+def remove_uploads(paths: Sequence[str]) -> None:
+    """Delete uploaded files once read: those inside Gradio's upload folder (``GRADIO_TEMP_DIR``,
+    default ``$TMPDIR/gradio``), with the folder Gradio made for each when it is left empty."""
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    for name in paths:
+        path = Path(name).resolve()
+        if path != root and path.is_relative_to(root) and path.is_file():
+            path.unlink(missing_ok=True)
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()

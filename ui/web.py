@@ -22,7 +22,7 @@ from index.records import Article
 from qa.assistant import Assistant, load_assistant, resolve_today
 from qa.records import Turn
 from ui.examples import example_questions
-from ui.inputs import login_from_env, make_filters, parse_day
+from ui.inputs import login_from_env, make_filters, parse_day, remove_uploads
 from ui.render import render_answer, render_error, render_ingest, render_pending
 from ui.text import valid_unicode
 from ui.theme import CSS, HEAD, SCROLL_TO_ANSWER
@@ -142,6 +142,8 @@ class ChatHandlers:
         except Exception:
             log.exception("adding articles failed")
             return render_error("Adding the articles failed. The error was logged.")
+        finally:
+            remove_uploads(files or [])  # read (or refused) now: Gradio's copies are not kept
         return render_ingest(
             _rows(lines), report.added + report.replaced, report.unchanged, report.duplicates, report.articles_total
         )
