@@ -166,7 +166,8 @@ def serve_following(
     from index.store.generations import current_generation
     from qa import load_assistant
     from qa.sample import default_index_dir
-    from ui.web import launch, login_from_env
+    from ui.inputs import login_from_env
+    from ui.web import launch
 
     root = index_dir or default_index_dir()
     if current_generation(root) is None:
