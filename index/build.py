@@ -257,9 +257,18 @@ def build_index(
 
     Files larger than ``max_bytes`` are rejected (reported), JSONL excepted (streamed).
     """
-    result = ingest_paths(paths, fields, max_bytes=max_bytes)
+    result = ingest_paths(paths, fields, max_bytes=max_bytes, on_file=_reading if progress else None)
+    if progress and sys.stderr.isatty():
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)  # the progress line goes
     refuse_if_all_rejected(result.articles, result.report)
     return add_articles(index_dir, result.articles, settings, embedder, rebuild, progress, result.report)
+
+
+def _reading(n: int, path: Path) -> None:
+    """Progress while files are read (a large HTML page can take seconds): one line, rewritten."""
+    if sys.stderr.isatty():
+        name = "".join(c for c in path.name[:60] if c.isprintable())  # a file name can hold escape codes
+        print(f"\r\x1b[Kreading file {n}: {name}", end="", file=sys.stderr, flush=True)
 
 
 def refuse_if_all_rejected(articles: Sequence[Article], report: Sequence[IngestLine]) -> None:

@@ -117,3 +117,18 @@ def test_a_page_that_stalls_the_parser_is_skipped_and_the_run_goes_on(
     assert ok.status == "accepted" and len(result.articles) == 1
     monkeypatch.undo()
     assert ingest_paths([FIXTURES / "boilerplate.html"]).articles[0] == before  # the worker's article is the same
+
+
+def test_newsqa_index_shows_which_file_it_is_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    (tmp_path / "a.txt").write_text("The harbour reopened on Monday after repairs, the council said.")
+    (tmp_path / "b.txt").write_text("The bakery on Elm Street won a national bread prize on Tuesday.")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # progress is for a terminal
+    assert main(["index", str(tmp_path), "--index", str(tmp_path / "idx"), "--embedder", "hashing"]) == 0
+    err = capsys.readouterr().err
+    assert "reading file 1: a.txt" in err and "reading file 2: b.txt" in err
+    assert main(["index", str(tmp_path / "a.txt"), "--index", str(tmp_path / "idx"), "--quiet"]) == 0
+    assert "reading" not in capsys.readouterr().err  # --quiet: nothing

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -213,25 +213,31 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 
 def ingest_paths(
-    paths: Sequence[Path | str], fields: FieldMap | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Sequence[Path | str],
+    fields: FieldMap | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_file: Callable[[int, Path], None] | None = None,
 ) -> IngestResult:
     """Read files and folders into articles; every file gets a report line.
 
     Raises ``BadInputError`` only when paths are given and none of them exists; a missing
     path next to existing ones gets a "rejected: no such file or directory" line.
+    ``on_file(n, path)`` is called before the n-th file (from 1) is read: progress.
     """
     run = _Ingest(fields or FieldMap(), max_bytes)
     targets = [Path(p) for p in paths]
     if targets and not any(p.exists() for p in targets):
         raise BadInputError(f"no such file or directory: {', '.join(map(str, targets))}")
+    files = 0
     for target in targets:
         if not target.exists():
             run.reject(str(target), "no such file or directory")
-        elif target.is_dir():
-            for path in _walk(target):
-                run.add_file(path)
-        else:
-            run.add_file(target)
+            continue
+        for path in _walk(target) if target.is_dir() else [target]:
+            files += 1
+            if on_file is not None:
+                on_file(files, path)
+            run.add_file(path)
     return run.result()
 
 
