@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
 
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
+from index.embed.base import check_embedder_build
 from index.errors import IndexMismatchError, SettingsError
 from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
 from index.store.keyword import KeywordIndex
@@ -27,7 +27,6 @@ from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
 
 MAX_QUESTION_CHARS = 2000
-Undated = Literal["undated"]  # ``today="undated"``: asked on no particular day (see resolve_today)
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,8 @@ class Assistant:
                 f"{self.index_dir}: index vectors have {data.dim} dimensions, embedder {self.embedder.name!r} "
                 f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
             )
+        # an upgrade that re-made the int8 model would drift its query vectors from the index's
+        check_embedder_build(self.index_dir, data.embedder_build, self.embedder)
         keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
         return _State(
             data,
@@ -182,7 +183,7 @@ class Assistant:
             self._state = self._load()
             return True
 
-    def ask(self, question: str, today: date | Undated | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, today: date | str | None = None, filters: Filters | None = None) -> Answer:
         """Answer ``question`` from the articles, as asked on ``today`` (None: the local date;
         see :func:`resolve_today`).
 
@@ -197,7 +198,7 @@ class Assistant:
         self,
         history: Sequence[Turn],
         question: str,
-        today: date | Undated | None = None,
+        today: date | str | None = None,
         filters: Filters | None = None,
     ) -> Answer:
         """Answer a follow-up: ``question`` is first rewritten into a standalone question
@@ -209,7 +210,7 @@ class Assistant:
         return self._answer(standalone, question, resolve_today(today), filters)
 
     def ask_many(
-        self, questions: Sequence[str], today: date | Undated | None = None, filters: Filters | None = None
+        self, questions: Sequence[str], today: date | str | None = None, filters: Filters | None = None
     ) -> list[Answer]:
         """``ask`` for each question, in order."""
         return [self.ask(q, today, filters) for q in questions]

@@ -48,3 +48,19 @@ def test_the_build_is_recorded_and_a_changed_build_is_refused(tmp_path: Path) ->
     with pytest.raises(IndexMismatchError, match="sha256 'aaa' -> 'bbb'"):
         check_embedder_build(root, load_index(root).embedder_build, BuiltEmbedder("bbb"))
     check_embedder_build(root, {}, BuiltEmbedder("bbb"))  # an index from before builds were recorded: no check
+
+
+def test_an_assistant_refuses_an_index_built_by_another_build(tmp_path: Path) -> None:
+    from qa import Assistant, QASettings
+
+    root = tmp_path / "idx"
+    add_articles(
+        root, tiny_articles(), IndexSettings(embedder="hashing", chunk_size=400, chunk_overlap=0), BuiltEmbedder("aaa")
+    )
+    assert (
+        not Assistant(root, BuiltEmbedder("aaa"), QASettings(entities=False))
+        .ask("Who opened the ferry line?")
+        .abstained
+    )
+    with pytest.raises(IndexMismatchError, match="sha256 'aaa' -> 'bbb'"):
+        Assistant(root, BuiltEmbedder("bbb"), QASettings(entities=False))
