@@ -430,6 +430,9 @@ def test_ctrl_c_stops_the_polling_loop_cleanly(site: Site, tmp_path: Path) -> No
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell that runs the tests in the background ignores SIGINT, and a child inherits that:
+        # Ctrl-C as a user's terminal sends it must reach the follower
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None
     seen: list[str] = []
@@ -457,7 +460,8 @@ def test_hosts_are_fetched_at_once_and_each_host_is_paced(site: Site, tmp_path: 
     assert len(a) == len(b) == 5  # robots.txt, the feed, three pages
     assert min(b) < max(a) and min(a) < max(b)  # the two hosts overlapped in time
     for times in (a, b):
-        assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(times))
+        # paced at 0.3 s on the client; arrival times jitter on a loaded machine (unpaced: ~0.01 s apart)
+        assert all(later - earlier >= 0.15 for earlier, later in itertools.pairwise(times))
 
 
 def test_an_article_the_index_refuses_fails_alone(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
