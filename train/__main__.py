@@ -1,6 +1,6 @@
 """Train the reader: ``python -m train --datasets DIR --out qa/models/reader``.
 
-    python -m train --datasets ../shared/datasets --out qa/models/reader \
+    python -m train --datasets DATASETS --out qa/models/reader \
         [--indexes DIR] [--scratch DIR]
 
 1. collects each dev set's candidate sentences through the project's own retrieval and answer
@@ -31,7 +31,7 @@ from qa.reader.model import CHECKSUMS, MODEL_DIR, WEIGHTS, Reader
 from qa.settings import QASettings
 from train.card import model_card
 from train.datasets import TEST_SETS, TRAIN_SETS, DatasetsMissingError, examples
-from train.evaluate import DEFAULT_DATASETS, DEFAULT_SCRATCH, table
+from train.evaluate import DEFAULT_SCRATCH, table
 from train.fit import fit_reader
 from train.metrics import SetFigures, figures, score, threshold_for
 
@@ -61,7 +61,7 @@ def write_model(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description="Train the reader (qa/reader).")
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=Path, required=True, help="the development datasets folder")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--indexes", type=Path, default=None, help="folder of idx-SET indexes (default: --scratch)")
     parser.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH)
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.datasets.is_dir():
         print(
-            f"error: --datasets {args.datasets}: not found; pass the dev datasets folder (../shared/datasets)",
+            f"error: --datasets {args.datasets}: not found; pass the development datasets folder (eval/README.md)",
             file=sys.stderr,
         )
         return 2

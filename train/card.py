@@ -45,8 +45,8 @@ span {reader.span_threshold:.2f} (under it the answer is the best sentence, not 
 
 ## Data and licences
 
-Trained only on {train_sets} (../shared/datasets, outside the
-repository; see its README for sources: RealTimeQA news-quiz questions and the articles a
+Trained only on {train_sets} (the development datasets, kept outside the
+repository, in the format of eval/README.md; sources: RealTimeQA news-quiz questions and the articles a
 web search returned for them). Never trained on {test_sets}:
 they are test sets, reported only (quail_news is CC BY-NC-SA 4.0). Examples per set
 (`gold`: the question as retrieved; training sets also `filtered`: the same question with the
@@ -76,7 +76,7 @@ sentences and spaCy's entities of them (shared with the answer step's entity che
 
 ## Retrain
 
-    python -m train --datasets ../shared/datasets --out qa/models/reader --indexes /path/to/indexes
+    python -m train --datasets DATASETS --out qa/models/reader --indexes /path/to/indexes
 
 `--indexes` holds `idx-SET` folders (built there when missing, which takes long for 2023);
 collected candidates are cached in `--scratch` (default ../reader-scratch); delete them after

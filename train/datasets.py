@@ -1,6 +1,6 @@
 """The dev sets the reader is trained and evaluated on: a datasets folder -> cached ``Example`` files.
 
-Which set may be trained on is fixed here (``TRAIN_SETS``), after ../shared/datasets/README.md:
+Which set may be trained on is fixed here (``TRAIN_SETS``), after the datasets folder's README.md:
 realtimeqa_reading, realtimeqa_2023 and realtimeqa_2025 train; realtimeqa_2026 and quail_news
 (text-based questions) are test sets, only reported on.
 """
@@ -46,8 +46,8 @@ TEST_SETS = tuple(name for name, s in SETS.items() if not s.trainable)
 def _require(path: Path) -> Path:
     if not path.exists():
         raise DatasetsMissingError(
-            f"{path}: not found. The dev datasets live outside the repository (../shared/datasets/ next to "
-            "the checkout; see its README.md) and are never copied into it: pass --datasets DIR."
+            f"{path}: not found. The development datasets live outside the repository, in a folder "
+            "of their own (format: eval/README.md), and are never copied into it: pass --datasets DIR."
         )
     return path
 

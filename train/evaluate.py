@@ -1,6 +1,6 @@
 """Report the shipped reader beside the current rules, per dev set: ``python -m train.evaluate``.
 
-    python -m train.evaluate --datasets ../shared/datasets [--indexes DIR] [--scratch DIR]
+    python -m train.evaluate --datasets DATASETS [--indexes DIR] [--scratch DIR]
 
 Reads every set's examples (collected once, cached in ``--scratch``, outside the repository),
 scores the reader in qa/models/reader/ and the rules' own answers on the same questions,
@@ -20,7 +20,7 @@ from qa.settings import QASettings
 from train.datasets import SETS, examples
 from train.metrics import SetFigures, figures, score
 
-DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+# collected candidates hold dataset text: cached outside the checkout, never in it
 DEFAULT_SCRATCH = Path(__file__).resolve().parents[2] / "reader-scratch"
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -65,7 +65,7 @@ def evaluate(reader: Reader, datasets: Path, indexes: Path, scratch: Path, names
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=Path, required=True, help="the development datasets folder")
     parser.add_argument("--indexes", type=Path, default=None, help="folder of idx-SET indexes (default: --scratch)")
     parser.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH)
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
