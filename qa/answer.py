@@ -25,6 +25,7 @@ from qa.kinds import NAME_KINDS, RULES, has_answer_of_type
 from qa.ner import EntityTagger
 from qa.question import Question
 from qa.reader import Reader, SentenceIn, from_candidates
+from qa.reader.records import is_headline
 from qa.records import Passage, Quote
 from qa.settings import QASettings
 from qa.spans import Entity, words_of
@@ -41,12 +42,6 @@ def _speaks(sentence: str, speakers: tuple[str, ...]) -> bool:
 def _says(sentence: str, short: str, fold: bool = False) -> bool:
     """``short`` occurs in ``sentence`` as whole words: "Iran" is not in "Iranian officials"."""
     return re.search(rf"(?<!\w){re.escape(short)}(?!\w)", sentence, re.I if fold else 0) is not None
-
-
-def _is_headline(text: str, start: int, end: int, title: str) -> bool:
-    """The sentence is the article's title, or its whole first line."""
-    sentence = text[start:end].rstrip(".")
-    return sentence == title.rstrip(".") or (not text[:start].strip() and text[end : end + 1] in ("\n", ""))
 
 
 @dataclass(frozen=True)
@@ -140,7 +135,7 @@ class ExtractiveAnswerer:
                     score += s.type_bonus
                 if question.speakers and _speaks(sentence, question.speakers):
                     score += s.speaker_bonus
-                if _is_headline(text, start, end, article.title):
+                if is_headline(article, start, end):
                     score -= s.title_penalty
                 found.append(Candidate(passage.article_id, start, end, score, d, keyword, passage.rank))
         found.sort(key=lambda c: (-c.score, c.passage_rank, c.start))
@@ -285,7 +280,7 @@ class ExtractiveAnswerer:
         sentence order gives the quotes, its span the short answer (the best sentence when no span
         is confident), its probability the abstention."""
         sentences = from_candidates(candidates, self.data.articles, self.tagger)
-        reading = reader.read(question.text, sentences, short)
+        reading = reader.read(question, sentences, short)
         first = sentences[reading.span.sentence] if reading.span else sentences[reading.order[0]]
         short = reading.span.text if reading.span else None  # the reader's
         best_prob = float(reading.probs[reading.order[0]])

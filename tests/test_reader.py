@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 from index.records import make_article
+from qa.answer import Candidate
 from qa.reader.features import ANSWER_FEATURES, SENTENCE_FEATURES, sentence_matrix
 from qa.reader.model import CHECKSUMS, MODEL_DIR, WEIGHTS, Reader, ReaderModelError
 from qa.reader.question import Asked
@@ -117,15 +117,6 @@ def test_asked_parses_the_question_once() -> None:
     assert {"port", "ellis"} <= asked.names
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    article_id: str
-    start: int
-    end: int
-    score: float
-    dense: float
-    keyword: float
-    passage_rank: int
 
 
 class _Tagger:
@@ -138,9 +129,9 @@ def test_from_candidates_reads_the_answer_steps_records() -> None:
     article = make_article(text, title="Ferry line opens", published=date(2026, 3, 2), id="a1")
     first, second = text.index("Whitfield"), text.index("Tickets")
     found = [
-        _Candidate("a1", 0, 16, 0.9, 0.8, 0.7, 1),
-        _Candidate("a1", first, first + 20, 0.8, 0.6, 0.5, 1),
-        _Candidate("a1", second, len(text), 0.1, 0.1, 0.0, 2),
+        Candidate("a1", 0, 16, 0.9, 0.8, 0.7, 1),
+        Candidate("a1", first, first + 20, 0.8, 0.6, 0.5, 1),
+        Candidate("a1", second, len(text), 0.1, 0.1, 0.0, 2),
     ]
     sentences = from_candidates(found, {"a1": article}, _Tagger(), limit=2)
     assert [s.text for s in sentences] == ["Ferry line opens", "Whitfield opened it."]

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from eval.gold import load_gold
 from index.records import Article, make_article
 from qa.reader.records import READ_SENTENCES, SentenceIn, from_candidates
 from qa.records import Filters, Passage
@@ -93,30 +94,15 @@ def read_examples(path: Path) -> list[Example]:
 
 
 def load_questions(qa_path: Path, subset: str | None = None) -> list[Quiz]:
-    """The questions of a dev set's ``qa.jsonl`` (``subset``: keep those whose ``meta[subset]`` is true)."""
-    questions = []
-    seen: set[str] = set()
-    with qa_path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row: dict[str, Any] = json.loads(line)
-            meta = row.get("meta") or {}
-            if (subset and not meta.get(subset)) or row["id"] in seen:
-                continue  # a repeated id (realtimeqa_2023 has one): the first question only
-            seen.add(row["id"])
-            day = meta.get("question_date")
-            questions.append(
-                Quiz(
-                    row["id"],
-                    row["question"],
-                    tuple(row["answers"]),
-                    date.fromisoformat(day) if day else None,
-                    frozenset(row.get("article_ids") or []) | frozenset(meta.get("other_articles_with_answer") or []),
-                    row.get("type") != "null",
-                )
-            )
-    return questions
+    """The questions of a dev set's ``qa.jsonl`` (``subset``: keep those whose ``meta[subset]`` is true),
+    read by the eval's gold loader; of a repeated id (realtimeqa_2023 has one) the first question only."""
+    gold = load_gold(qa_path, subset, rename_duplicates=True)
+    ids = {g.id for g in gold}
+    return [
+        Quiz(g.id, g.question, g.answers, g.question_date, g.relevant, g.answerable)
+        for g in gold
+        if "~" not in g.id or g.id.rsplit("~", 1)[0] not in ids  # a renamed repeat (eval.gold: ID~LINE)
+    ]
 
 
 def reading_corpus(qa_path: Path) -> tuple[list[Quiz], list[Article]]:

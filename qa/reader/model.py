@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import NewsQAError
+from qa.question import Question
 from qa.reader.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_row, sentence_matrix
 from qa.reader.question import Asked
 from qa.reader.records import SentenceIn, Span
@@ -159,10 +160,13 @@ class Reader:
         x = np.array([answer_row(asked, sentences, probs)], dtype=np.float64)
         return float(self.answer.probs(x)[0])
 
-    def read(self, question: str, sentences: Sequence[SentenceIn], rules_short: str | None = None) -> Reading:
-        """Read ``sentences`` (from ``qa.reader.records.from_candidates``) for ``question``;
+    def read(
+        self, question: Question | str, sentences: Sequence[SentenceIn], rules_short: str | None = None
+    ) -> Reading:
+        """Read ``sentences`` (from ``qa.reader.records.from_candidates``) for ``question`` (the
+        engine's parsed ``Question``, or its text);
         ``rules_short``: the short answer the rules cut (``qa.extract.extract``), None or "" if none."""
-        asked = Asked.parse(question)
+        asked = Asked.of(question) if isinstance(question, Question) else Asked.parse(question)
         short = rules_short or ""
         probs = self.sentence_probs(asked, sentences, short)
         order = tuple(int(i) for i in np.argsort(-probs, kind="stable"))

@@ -81,7 +81,12 @@ class Asked:
             >>> a.kind, sorted(a.names), sorted(a.asking)
             ('place', ['ellis', 'port'], ['go'])
         """
-        parsed = Question.parse(question)
+        return cls.of(Question.parse(question))
+
+    @classmethod
+    def of(cls, parsed: Question) -> Asked:
+        """The reader's view of a question the engine parsed already (no second parse)."""
+        question = parsed.text
         plain_question = without_time_words(question)
         asking = without_time_words(parsed.asking)
         return cls(

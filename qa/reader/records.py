@@ -78,7 +78,7 @@ class Span:
 
 
 def is_headline(article: Article, start: int, end: int) -> bool:
-    """The sentence is the article's title, or its whole first line (as in qa/answer.py)."""
+    """The sentence is the article's title, or its whole first line (a headline restates the topic)."""
     text = article.text
     sentence = text[start:end].rstrip(".")
     return sentence == article.title.rstrip(".") or (not text[:start].strip() and text[end : end + 1] in ("\n", ""))
