@@ -25,7 +25,8 @@ class IndexSettings:
     empty for Milvus Lite inside each generation folder, a ``.db`` path for one Milvus Lite
     file, or ``http://host:19530`` for a Milvus server (its token comes from the
     ``NEWSQA_MILVUS_TOKEN`` environment variable, never from the manifest).
-    ``milvus_collection``: the collections' name prefix (one prefix per index on a server).
+    ``milvus_collection``: the collection's name (one per index on a server). ``milvus_index``:
+    its vector index, ``"auto"`` (HNSW), ``"HNSW"``, ``"IVF_FLAT"`` or ``"FLAT"`` (exact).
     """
 
     embedder: str = DEFAULT_MODEL
@@ -35,6 +36,10 @@ class IndexSettings:
     store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str = ""
     milvus_collection: str = "newsqa_chunks"
+    milvus_index: Literal["auto", "HNSW", "IVF_FLAT", "FLAT"] = "auto"
+    # an IVF index adds rows to its trained lists until it holds this many times the rows its
+    # k-means was trained on, then the next write trains it anew (index/store/vectors.py)
+    ivf_retrain_growth: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.embedder.strip():
@@ -46,8 +51,12 @@ class IndexSettings:
             )
         if self.batch_size < 1:
             raise SettingsError(f"batch_size={self.batch_size}: must be at least 1")
+        if not self.ivf_retrain_growth >= 1:
+            raise SettingsError(f"ivf_retrain_growth={self.ivf_retrain_growth}: must be at least 1")
         if self.store not in ("faiss", "milvus"):
             raise SettingsError(f"store={self.store!r}: must be 'faiss' or 'milvus'")
+        if self.milvus_index not in ("auto", "HNSW", "IVF_FLAT", "FLAT"):
+            raise SettingsError(f"milvus_index={self.milvus_index!r}: must be auto, HNSW, IVF_FLAT or FLAT")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection):
             raise SettingsError(
                 f"milvus_collection={self.milvus_collection!r}: "

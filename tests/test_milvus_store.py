@@ -160,11 +160,19 @@ def test_add_and_delete_articles(built: tuple[Path, HashingEmbedder, str]) -> No
     assert removed.removed == 3
     generation, manifest = read_manifest(root)
     if kind == "milvus":
-        assert manifest["vectors"] == {
-            "kind": "milvus",
-            "uri": "chunks.milvus.db",
-            "collection": f"newsqa_chunks_{generation.name.replace('-', '_')}",
-        }
+        entry = manifest["vectors"]
+        assert (
+            {k: entry[k] for k in ("kind", "uri", "collection", "generation", "keys")}
+            == {
+                "kind": "milvus",
+                "uri": "chunks.milvus.db",  # the default: Milvus Lite inside the generation
+                "collection": "newsqa_chunks",
+                "generation": int(generation.name[4:]),
+                "keys": "milvus_keys.npy",
+            }
+        )
+        assert entry["index"]["type"] == "HNSW"  # approximate by default
+        assert "milvus_keys.npy" in manifest["checksums"]
         assert "chunks.faiss" not in manifest["checksums"]
         assert not first.exists()  # two generations later, the first one (and its Lite database) is gone
     data = load_index(root)

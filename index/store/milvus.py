@@ -1,118 +1,78 @@
 """Chunk vectors in a Milvus collection: rows + article metadata -> top rows and scores, filtered inside Milvus.
 
-One collection per index generation, named ``{milvus_collection}_gen_NNNNNN``: primary key
-``row`` (the chunk row), ``vector`` (FLAT index, inner product: exact, as FAISS flat), and
-the article metadata that filters need, as scalar fields: ``source``, ``day`` (publication
-day as ``date.toordinal()``, -1 when unknown) and ``article`` (the article id). Source and
-date filters become a Milvus filter expression, evaluated by Milvus, not a post-filter.
+One collection per index (``IndexSettings.milvus_collection``), shared by its generations and
+updated in place (``index/store/milvus_write.py``): primary key ``key`` (a hash of the chunk's
+article, place, metadata and vector, so an unchanged chunk keeps its row), ``vector`` (an
+HNSW index by default, or IVF_FLAT or FLAT: ``IndexSettings.milvus_index``; inner product),
+the article metadata that filters need (``source``, ``day`` as ``date.toordinal()`` or -1,
+``article``), and ``born`` / ``died``, the generations that wrote and retired the row. Each
+generation keeps ``milvus_keys.npy`` (row i -> key) and searches only its own rows
+(``born <= g and died > g``), so a reader holding a generation keeps seeing exactly that
+generation while the next one is written: the promise FAISS files give, kept on one collection.
+Source and date filters become a Milvus filter expression, evaluated by Milvus, not a post-filter.
 
 Where the collection lives (``IndexSettings.milvus_uri``, recorded in the manifest):
 
 - empty (the default): Milvus Lite in ``chunks.milvus.db/`` inside the generation folder.
-  The generation stays self-contained: written in the temporary folder, swapped in with
-  the rest, deleted with it, so the atomic swap and garbage collection of ``index/store/generations.py``
-  hold unchanged. The manifest records the path relative to the generation, so a copied
-  or moved index still finds its vectors.
+  The generation stays self-contained (swapped in and deleted with its folder); each
+  generation's database is new, so every row is written again on an update.
 - ``http://host:19530`` or ``https://...``: a Milvus server or cluster; the token comes from
-  the ``NEWSQA_MILVUS_TOKEN`` environment variable (never written to the manifest). A new
-  generation writes its collection before ``CURRENT`` moves; collecting an old generation
-  drops its collection.
-- any other path (a ``.db`` folder): one Milvus Lite database shared by the generations.
+  the ``NEWSQA_MILVUS_TOKEN`` environment variable (never written to the manifest). Updates
+  insert and retire only the changed articles' rows.
+- any other path (a ``.db`` folder): one Milvus Lite database shared by the generations,
+  updated in place as a server is.
 
-Milvus Lite serves one process at a time per ``.db`` folder (an advisory lock): a second
-process opening the same generation gets a clear error; several processes need a server.
+Indexes written before this layout (one collection per generation, primary key ``row``)
+still load. Milvus Lite serves one process at a time per ``.db`` folder (an advisory lock):
+a second process opening the same database gets a clear error; several processes need a server.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator, Mapping, Sequence
+import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.errors import CorruptIndexError, SettingsError
+from index.errors import CorruptIndexError
+from index.store.milvus_client import (
+    connect,
+    filter_expression,
+    is_remote,
+    release,
+    resolve_uri,
+    search_params,
+    visible_in,
+)
+from index.store.milvus_write import KEYS_FILE, LITE_DIR, drop_generation, write_collection
 from index.store.vectors import RowFilter, StoredRows
 
-LITE_DIR = "chunks.milvus.db"  # Milvus Lite's folder inside a generation (the default place)
-TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
-_BATCH = 1_000  # rows per insert or get call
+__all__ = ["LITE_DIR", "MilvusStore", "drop_generation", "filter_expression", "open_collection", "release"]
+__all__ += ["write_collection"]
+_BATCH = 1_000  # rows per get call
 _MAX_TOPK = 16_384  # Milvus's largest search limit
 _CACHE_ROWS = 4_096  # vectors of recent search hits kept for near-duplicate checks
-_REMOTE = ("http://", "https://", "tcp://", "grpc://")
-
-
-def is_remote(uri: str) -> bool:
-    """A Milvus server (``http://host:19530``), as opposed to a Milvus Lite folder."""
-    return uri.startswith(_REMOTE)
-
-
-def resolve_uri(generation: Path, uri: str) -> str:
-    """The URI to connect to: a server URI as is, a Lite path relative to the generation made absolute."""
-    return uri if is_remote(uri) else str((generation / uri).resolve())
-
-
-def connect(uri: str) -> Any:
-    """A ``MilvusClient`` for ``uri``; a Lite path starts Milvus Lite in this process."""
-    try:
-        from pymilvus import MilvusClient
-        from pymilvus.exceptions import MilvusException
-    except ImportError as exc:
-        raise SettingsError("store 'milvus' needs pymilvus and milvus-lite: pip install 'newsqa[scale]'") from exc
-    try:
-        if is_remote(uri):
-            return MilvusClient(uri=uri, token=os.environ.get(TOKEN_ENV, ""))
-        return MilvusClient(uri=uri)
-    except MilvusException as exc:
-        busy = "" if is_remote(uri) else " (Milvus Lite serves one process at a time: is another newsqa using it?)"
-        raise CorruptIndexError(f"Milvus at {uri}: cannot connect: {exc.message}{busy}") from exc
-
-
-def release(uri: str) -> None:
-    """Stop this process's Milvus Lite server for the folder ``uri`` (frees its lock), if one runs."""
-    import sys
-
-    manager = sys.modules.get("milvus_lite.server_manager")
-    if manager is not None and not is_remote(uri):
-        manager.server_manager_instance.release_server(uri)
-
-
-def filter_expression(where: RowFilter) -> str | None:
-    """The Milvus filter expression for ``where`` ("" for all rows, None when no row can match).
-
-    Example: ``RowFilter(frozenset({"AP"}), 738000, None)`` -> ``source in ["AP"] and day >= 738000``
-    """
-    parts = []
-    if where.sources is not None:
-        if not where.sources:
-            return None
-        parts.append(f"source in [{', '.join(_quote(s) for s in sorted(where.sources))}]")
-    if where.day_from is not None:
-        parts.append(f"day >= {max(where.day_from, 0)}")
-    if where.day_to is not None:
-        parts.append(f"day >= 0 and day <= {where.day_to}")
-    return " and ".join(parts)
-
-
-def _quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + escaped.replace("\t", "\\t") + '"'
 
 
 class MilvusStore:
-    """The chunk vectors of one generation in a Milvus collection (row i = primary key i)."""
+    """The chunk vectors of one generation in a Milvus collection (row i = the row whose key is ``keys[i]``)."""
 
     kind = "milvus"
 
-    def __init__(self, client: Any, uri: str, entry_uri: str, collection: str, dim: int, size: int) -> None:
+    def __init__(self, client: Any, uri: str, entry: dict[str, Any], dim: int, keys: np.ndarray) -> None:
         self._client = client
         self.uri = uri
-        self.collection = collection
-        self._entry_uri = entry_uri
+        self.collection = str(entry["collection"])
+        self._entry = entry
         self._dim = dim
-        self._size = size
+        self._keys = keys
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
+        first_format = "generation" not in entry  # one collection per generation, primary key = row
+        self._pk = "row" if first_format else "key"
+        self._visible = "" if first_format else visible_in(int(entry["generation"]))
         self._cache: dict[int, np.ndarray] = {}
 
     @property
@@ -120,66 +80,82 @@ class MilvusStore:
         return self._dim
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._keys)
+
+    def _rows_of(self, keys: list[int]) -> np.ndarray:
+        found = np.asarray(keys, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, found), max(len(self._sorted) - 1, 0))
+        if len(found) and not np.array_equal(self._sorted[at], found):
+            raise CorruptIndexError(f"Milvus collection {self.collection}: a row of another generation ({self.uri})")
+        return np.asarray(self._order[at], dtype=np.int64)
 
     def as_array(self) -> np.ndarray | StoredRows:
         """All rows as an array-like that reads them from Milvus on demand."""
-        return StoredRows(self) if self._size else np.zeros((0, self._dim), np.float32)
+        return StoredRows(self) if len(self) else np.zeros((0, self._dim), np.float32)
 
     def vectors(self, rows: Any) -> np.ndarray:
         wanted = np.asarray(rows, dtype=np.int64)
         flat = wanted.reshape(-1).tolist()
-        if flat and (min(flat) < 0 or max(flat) >= self._size):
-            raise IndexError(f"rows outside 0..{self._size - 1}")
+        if flat and (min(flat) < 0 or max(flat) >= len(self)):
+            raise IndexError(f"rows outside 0..{len(self) - 1}")
         found = {row: vec for row in flat if (vec := self._cache.get(row)) is not None}
         missing = sorted(set(flat) - set(found))
         for start in range(0, len(missing), _BATCH):
-            batch = missing[start : start + _BATCH]
-            for hit in self._client.get(self.collection, ids=batch, output_fields=["vector"]):
-                found[int(hit["row"])] = np.asarray(hit["vector"], dtype=np.float32)
+            batch = self._keys[missing[start : start + _BATCH]].tolist()
+            hits = self._client.get(self.collection, ids=batch, output_fields=["vector"])
+            for row, hit in zip(self._rows_of([int(h[self._pk]) for h in hits]).tolist(), hits, strict=True):
+                found[row] = np.asarray(hit["vector"], dtype=np.float32)
         if len(found) < len(set(flat)):
             raise CorruptIndexError(f"Milvus collection {self.collection}: rows missing ({self.uri})")
         out = np.stack([found[row] for row in flat]) if flat else np.zeros((0, self._dim), np.float32)
         return out.reshape((*wanted.shape, self._dim))
 
-    def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, where: RowFilter | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact inner-product search in Milvus; ``where`` becomes its filter expression.
-
-        Without ``where``, a mask is sent as a list of allowed rows (still filtered inside
-        Milvus, but an expression as long as the list).
-        """
-        none = np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if not self._size or k < 1:
-            return none
+    def _expression(self, allowed: np.ndarray | None, where: RowFilter | None) -> str | None:
+        """This generation's rows, narrowed by ``where`` (or, without it, by the mask's keys); None: no row."""
         expression: str | None = ""
         if where is not None:
             expression = filter_expression(where)
         elif allowed is not None and not allowed.all():
-            rows = np.flatnonzero(allowed)
-            expression = f"row in [{', '.join(map(str, rows.tolist()))}]" if len(rows) else None
+            keys = self._keys[np.flatnonzero(allowed)]
+            expression = f"{self._pk} in [{', '.join(map(str, keys.tolist()))}]" if len(keys) else None
         if expression is None:
+            return None
+        return " and ".join(part for part in (self._visible, expression) if part)
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, where: RowFilter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product search in Milvus (exact with FLAT, approximate with HNSW or IVF_FLAT);
+        ``where`` becomes its filter expression.
+
+        Without ``where``, a mask is sent as a list of allowed keys (still filtered inside
+        Milvus, but an expression as long as the list).
+        """
+        none = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        expression = self._expression(allowed, where)
+        if not len(self) or k < 1 or expression is None:
             return none
+        limit = min(k, len(self), _MAX_TOPK)
         hits = self._client.search(
             self.collection,
             data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
-            limit=min(k, self._size, _MAX_TOPK),
+            limit=limit,
             anns_field="vector",
-            search_params={"metric_type": "IP"},
+            search_params=search_params(self._entry.get("index", {"type": "FLAT"}), limit),
             filter=expression,
             output_fields=["vector"],
         )[0]
         if len(self._cache) > _CACHE_ROWS:
             self._cache = {}
-        for hit in hits:
-            self._cache[int(hit["row"])] = np.asarray(hit["entity"]["vector"], dtype=np.float32)
-        pairs = sorted((-float(h["distance"]), int(h["row"])) for h in hits)  # ties: lower row first
+        rows = self._rows_of([int(hit[self._pk]) for hit in hits]).tolist()
+        for row, hit in zip(rows, hits, strict=True):
+            self._cache[row] = np.asarray(hit["entity"]["vector"], dtype=np.float32)
+        pairs = sorted((-float(h["distance"]), row) for row, h in zip(rows, hits, strict=True))  # ties: lower row
         return np.array([r for _, r in pairs], np.int64), np.array([-s for s, _ in pairs], np.float32)
 
     def save(self, path: Path) -> dict[str, Any]:
         """Nothing to write: Milvus holds the vectors. Returns the manifest's ``vectors`` entry."""
-        return {"kind": self.kind, "uri": self._entry_uri, "collection": self.collection}
+        return dict(self._entry)
 
     def all_finite(self) -> bool:
         """Checked when written (``write_collection`` refuses a non-finite vector); not re-read at load."""
@@ -191,80 +167,19 @@ class MilvusStore:
         release(self.uri)
 
 
-def _schema(client: Any, dim: int) -> tuple[Any, Any]:
-    from pymilvus import DataType
-
-    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("row", DataType.INT64, is_primary=True)
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    schema.add_field("source", DataType.VARCHAR, max_length=65_535)
-    schema.add_field("day", DataType.INT64)
-    schema.add_field("article", DataType.VARCHAR, max_length=65_535)
-    index = client.prepare_index_params()
-    index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-    return schema, index
-
-
-@contextlib.contextmanager
-def _quiet_lite(uri: str) -> Iterator[None]:
-    """Mute the in-process gRPC server's log while an index is created: pymilvus then calls a method
-    (AllocTimestamp) that Milvus Lite does not implement, which it logs as an error with a traceback
-    although the index is created; a server implements it."""
-    import logging
-
-    logger = logging.getLogger("grpc._server")
-    level = logger.level
-    if not is_remote(uri):
-        logger.setLevel(logging.CRITICAL)
+def _keys(generation: Path, entry: dict[str, Any]) -> np.ndarray:
+    """The generation's row -> key file, checked against the checksum its entry records."""
+    path = generation / str(entry.get("keys", KEYS_FILE))
     try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def write_collection(
-    folder: Path,
-    generation: str,
-    settings: Mapping[str, Any],
-    vectors: np.ndarray | StoredRows,
-    metadata: Sequence[tuple[str, int, str]],
-    dim: int,
-) -> dict[str, Any]:
-    """Write one generation's chunk vectors (row i: ``vectors[i]``) and their metadata (row i:
-    the article's source, publication day as an ordinal or -1, article id) to its collection.
-
-    ``folder``: the generation's (temporary) folder, home of the default Milvus Lite
-    database; ``settings``: the index settings (``milvus_uri``, ``milvus_collection``).
-    Returns the manifest's ``vectors`` entry.
-    """
-    entry_uri = str(settings.get("milvus_uri") or LITE_DIR)
-    prefix = str(settings.get("milvus_collection") or "newsqa_chunks")
-    collection = f"{prefix}_{generation.replace('-', '_')}"
-    uri = resolve_uri(folder, entry_uri)
-    client = connect(uri)
-    try:
-        if client.has_collection(collection):  # left by a write of this generation that crashed
-            client.drop_collection(collection)
-        schema, index = _schema(client, dim)
-        with _quiet_lite(uri):
-            client.create_collection(collection, schema=schema, index_params=index)
-        for start in range(0, len(metadata), _BATCH):
-            block = np.asarray(vectors[start : start + _BATCH], dtype=np.float32)
-            if not np.isfinite(block).all():
-                raise CorruptIndexError(f"chunk vectors {start}..{start + len(block) - 1}: a number is not finite")
-            rows = [
-                {"row": start + offset, "vector": vector, "source": source, "day": day, "article": article}
-                for offset, (vector, (source, day, article)) in enumerate(
-                    zip(block.tolist(), metadata[start : start + _BATCH], strict=True)
-                )
-            ]
-            client.insert(collection, rows)
-        client.flush(collection)
-    finally:
-        client.close()
-        if not is_remote(uri) and Path(uri).is_relative_to(folder.resolve()):
-            release(uri)  # the folder is renamed next: its Lite server must stop first
-    return {"kind": "milvus", "uri": entry_uri, "collection": collection}
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: unreadable ({exc})") from exc
+    if hashlib.sha256(data).hexdigest() != entry.get("keys_sha256"):
+        raise ValueError(f"{path}: checksum mismatch")
+    keys = np.asarray(np.load(io.BytesIO(data), allow_pickle=False))
+    if keys.dtype != np.int64 or keys.ndim != 1:
+        raise ValueError(f"{path}: not a list of int64 keys")
+    return keys
 
 
 def open_collection(generation: Path, entry: dict[str, Any], dim: int) -> MilvusStore:
@@ -275,6 +190,7 @@ def open_collection(generation: Path, entry: dict[str, Any], dim: int) -> Milvus
     resolved = resolve_uri(generation, uri)
     if not is_remote(uri) and not Path(resolved).is_dir():
         raise ValueError(f"no Milvus Lite database at {resolved}")
+    keys = _keys(generation, entry) if "generation" in entry else None
     from pymilvus.exceptions import MilvusException
 
     client = connect(resolved)
@@ -286,28 +202,16 @@ def open_collection(generation: Path, entry: dict[str, Any], dim: int) -> Milvus
         if found != [dim]:
             raise ValueError(f"collection {collection}: vectors of dimension {found}, the manifest says {dim}")
         client.load_collection(collection)
-        size = int(client.query(collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
+        visible = visible_in(int(entry["generation"])) if keys is not None else ""
+        size = int(client.query(collection, filter=visible, output_fields=["count(*)"])[0]["count(*)"])
+        if keys is not None and size != len(keys):
+            raise ValueError(
+                f"collection {collection}: {size} rows of generation {entry['generation']}, not {len(keys)}"
+            )
     except MilvusException as exc:
         client.close()
         raise ValueError(f"Milvus at {resolved}: {exc.message}") from exc
     except ValueError:
         client.close()
         raise
-    return MilvusStore(client, resolved, uri, collection, dim, size)
-
-
-def drop_generation(generation: Path, entry: dict[str, Any]) -> None:
-    """Before generation folder ``generation`` is deleted: drop its collection on a server, or stop its Lite server."""
-    uri, collection = str(entry.get("uri", "")), str(entry.get("collection", ""))
-    if not uri or not collection:
-        return
-    resolved = resolve_uri(generation, uri)
-    if is_remote(uri) or not Path(resolved).is_relative_to(generation.resolve()):
-        client = connect(resolved)  # a server, or a Lite database outside the folder: the collection outlives it
-        try:
-            if client.has_collection(collection):
-                client.drop_collection(collection)
-        finally:
-            client.close()
-    else:
-        release(resolved)
+    return MilvusStore(client, resolved, entry, dim, keys if keys is not None else np.arange(size, dtype=np.int64))
