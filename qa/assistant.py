@@ -12,13 +12,14 @@ from pathlib import Path
 
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
 from index.embed.base import check_embedder_build
-from index.errors import IndexMismatchError, SettingsError
+from index.errors import CorruptIndexError, IndexMismatchError, SettingsError
 from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
 from index.store.keyword import KeywordIndex
 from index.threads import limit_query_threads
 from qa.answer import Draft, ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.errors import EmptyQuestionError, QuestionTooLongError
+from qa.kinds import NAME_KINDS
 from qa.ner import EntityTagger, shared_tagger
 from qa.question import Question
 from qa.reader import Reader
@@ -27,6 +28,7 @@ from qa.retrieve import Query, Retriever
 from qa.settings import QASettings
 
 MAX_QUESTION_CHARS = 2000
+LOAD_ATTEMPTS = 3  # a reload racing writers that collect the generation it reads starts again on the live one
 
 
 @dataclass(frozen=True)
@@ -124,23 +126,35 @@ class Assistant:
         self._reader = reader or (Reader.load() if self.settings.reader == "trained" else None)
         self._state = self._load(data)
 
-    def _load(self, data: IndexData | None = None) -> _State:
-        data = data or load_index(self.index_dir, expect_embedder=self.embedder.name)
-        # loads the model now (not inside the first question's timing) and checks it fits the index
-        if self.embedder.dim != data.dim:
-            raise IndexMismatchError(
-                f"{self.index_dir}: index vectors have {data.dim} dimensions, embedder {self.embedder.name!r} "
-                f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
+    def _load(self, given: IndexData | None = None) -> _State:
+        """The live generation (or ``given``) with its keyword index, retriever and answerer, all of
+        one generation. A writer may make two generations live while this reads, and collect the
+        one being read (it keeps the live one and the one before): the load then starts again on
+        the new live generation, as ``load_index`` does for its own files."""
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            data = given or load_index(self.index_dir, expect_embedder=self.embedder.name)
+            # loads the model now (not inside the first question's timing) and checks it fits the index
+            if self.embedder.dim != data.dim:
+                raise IndexMismatchError(
+                    f"{self.index_dir}: index vectors have {data.dim} dimensions, embedder {self.embedder.name!r} "
+                    f"gives {self.embedder.dim}; rebuild with: newsqa index --rebuild PATH... --index {self.index_dir}"
+                )
+            # an upgrade that re-made the int8 model would drift its query vectors from the index's
+            check_embedder_build(self.index_dir, data.embedder_build, self.embedder)
+            try:
+                keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
+            except (CorruptIndexError, OSError):
+                live = current_generation(self.index_dir)
+                if given is not None or attempt == LOAD_ATTEMPTS or live is None or live.name == data.generation:
+                    raise  # not a race with a writer: the generation itself is broken
+                continue
+            return _State(
+                data,
+                keyword,
+                Retriever(data, keyword, self.settings),
+                ExtractiveAnswerer(data, keyword, self.settings, self._tagger, self.embedder.embed_query, self._reader),
             )
-        # an upgrade that re-made the int8 model would drift its query vectors from the index's
-        check_embedder_build(self.index_dir, data.embedder_build, self.embedder)
-        keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
-        return _State(
-            data,
-            keyword,
-            Retriever(data, keyword, self.settings),
-            ExtractiveAnswerer(data, keyword, self.settings, self._tagger, self.embedder.embed_query, self._reader),
-        )
+        raise AssertionError("unreachable")
 
     @property
     def data(self) -> IndexData:
@@ -175,7 +189,11 @@ class Assistant:
             self._tagger.entities(["Warm up in Paris."])
 
     def reload(self) -> bool:
-        """Switch to the index's live generation if it changed; True when it did."""
+        """Switch to the index's live generation if it changed; True when it did.
+
+        One reload at a time (a lock); it builds the new generation's parts beside the old ones and
+        swaps them in with one assignment, so a question sees the old generation or the new one
+        whole, and questions already being answered finish on the one they started with."""
         with self._lock:
             live = current_generation(self.index_dir)
             if live is None or live.name == self._state.data.generation:
@@ -296,16 +314,32 @@ def _abstention_text(draft: Draft, query: Query) -> str:
     )
 
 
+def _asks_for_a_name(question: str) -> bool:
+    """Whether the answer step will tag names for ``question`` (a question it would refuse: no)."""
+    try:
+        return Question.parse(_clean_question(question)).kind in NAME_KINDS
+    except (EmptyQuestionError, QuestionTooLongError, TypeError):
+        return False
+
+
 def load_assistant(
     index_dir: Path | str | None = None,
     settings: QASettings | None = None,
     embedder: Embedder | None = None,
+    asking: Sequence[str] = (),
 ) -> Assistant:
     """The composition root: the real embedder named in the index's manifest, the real index.
 
-    ``index_dir`` None means the bundled sample corpus, built on first use.
+    ``index_dir`` None means the bundled sample corpus, built on first use. ``asking``: the
+    questions about to be asked, when they are known (``newsqa ask``); if one asks for a name
+    ("who", "where", "which"), the named-entity model loads in the background while the index
+    loads, instead of after it (docs/benchmarks/cold_cli.md).
     """
     from index.store.generations import read_manifest
+
+    settings = settings or QASettings()
+    if settings.entities and any(_asks_for_a_name(q) for q in asking):
+        shared_tagger().preload()
 
     builder: Embedder | None = None
     if index_dir is None:

