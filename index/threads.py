@@ -10,7 +10,12 @@ questions themselves in parallel, uses the cores fully without oversubscribing t
 
 FAISS's OpenMP setting belongs to the calling thread (libgomp keeps it per thread), so
 this must run in every thread that searches; it is cheap enough to call per question.
-torch's setting is process-wide; it is applied once torch is loaded. Indexing is the
+torch's setting is process-wide; it is applied once torch is loaded. NumPy's BLAS
+(OpenBLAS, a process-wide pool) scores a filtered IVF search's rows exactly (up to
+``EXACT_FILTER_MAX`` rows, ``index/store/vectors.py``) and the best sentences: it is capped
+once per process (threadpoolctl, ~1.5 ms a call). The
+query embedding runs in an onnxruntime session of one intra-op thread
+(``index/embed/int8.py``). Indexing is the
 opposite case (one large batch per call): a process that only builds an index should
 keep the libraries' defaults.
 """
@@ -18,6 +23,7 @@ keep the libraries' defaults.
 from __future__ import annotations
 
 import sys
+from functools import cache
 
 
 def limit_query_threads(threads: int = 1) -> None:
@@ -36,3 +42,11 @@ def limit_query_threads(threads: int = 1) -> None:
     torch = sys.modules.get("torch")  # never import torch here: the hashing embedder needs none
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    _limit_blas(threads)
+
+
+@cache
+def _limit_blas(threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
