@@ -78,7 +78,7 @@ def _inconsistent(generation: Path, case: str) -> None:
     edit: Callable[[dict[str, Any]], None] | None = None
     if case == "a chunk that is not a span of its article":
         chunks = rows("chunks.jsonl")
-        chunks[1]["start"] += 1
+        chunks[1]["end"] += 1_000_000  # format 2 cuts the text from the article: an end past it
         put("chunks.jsonl", chunks)
     elif case == "a chunk of an article that is not stored":
         put("articles.jsonl", rows("articles.jsonl")[1:])
@@ -96,9 +96,9 @@ def _inconsistent(generation: Path, case: str) -> None:
         other.add(np.ascontiguousarray(index.reconstruct_n(0, index.ntotal)[:, : index.d // 2]))
         faiss.write_index(other, str(generation / "chunks.faiss"))
     elif case == "a vector that is not a number":
-        vectors = np.load(generation / "sentence_vectors.npy")
-        vectors[0, 0] = np.nan
-        np.save(generation / "sentence_vectors.npy", vectors)
+        scales = np.load(generation / "sentence_scales.npy")  # int8 codes hold no NaN; their scales can
+        scales[0] = np.nan
+        np.save(generation / "sentence_scales.npy", scales)
     elif case.startswith("counts disagree: "):
         key = case.removeprefix("counts disagree: ")
         edit = lambda m: m["counts"].update({key: m["counts"][key] + 1})  # noqa: E731
@@ -109,7 +109,7 @@ def _inconsistent(generation: Path, case: str) -> None:
     elif case == "manifest checksum entry outside the generation":
         edit = lambda m: m["checksums"].update({"../../etc/passwd": "0" * 64})  # noqa: E731
     elif case == "manifest of another format version":
-        edit = lambda m: m.update(format_version=2)  # noqa: E731
+        edit = lambda m: m.update(format_version=99)  # noqa: E731
     else:
         raise ValueError(case)
     _reseal(generation, edit)

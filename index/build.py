@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ from index.read.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_pa
 from index.records import Article, Chunk
 from index.settings import IndexSettings
 from index.store.generations import IndexData, current_generation, load_index, save_index, write_lock
+from index.store.rows import QuantizedRows
+from index.store.vectors import extend_store
 
 EMBED_GROUP = 256  # chunks per embedder call: the progress bar's step
 
@@ -64,11 +66,18 @@ def _empty(settings: IndexSettings, embedder: Embedder) -> IndexData:
     )
 
 
+def _kept_rows(data: IndexData, drop: set[str]) -> np.ndarray | None:
+    """The chunk rows that stay when the articles in ``drop`` go (None: all of them)."""
+    if not drop:
+        return None
+    return np.array([i for i, c in enumerate(data.chunks) if c.article_id not in drop], dtype=np.int64)
+
+
 def _without(data: IndexData, drop: set[str]) -> IndexData:
     """``data`` minus the articles in ``drop`` (chunk rows renumbered, ids kept)."""
-    if not drop:
+    keep_rows = _kept_rows(data, drop)
+    if keep_rows is None:
         return data
-    keep_rows = np.array([i for i, c in enumerate(data.chunks) if c.article_id not in drop], dtype=np.int64)
     new_row = np.full(len(data.chunks), -1, dtype=np.int64)
     new_row[keep_rows] = np.arange(len(keep_rows))
     sentence_keep = new_row[data.sentences[:, 0]] >= 0 if len(data.sentences) else np.zeros(0, bool)
@@ -81,11 +90,16 @@ def _without(data: IndexData, drop: set[str]) -> IndexData:
         chunks=[data.chunks[i] for i in keep_rows],
         chunk_vectors=data.chunk_vectors[keep_rows],
         sentences=sentences,
-        sentence_vectors=data.sentence_vectors[sentence_keep],
+        sentence_vectors=_take(data.sentence_vectors, sentence_keep),
         embedder_name=data.embedder_name,
         dim=data.dim,
         embedder_build=data.embedder_build,
     )
+
+
+def _take(vectors: np.ndarray | QuantizedRows, rows: np.ndarray) -> np.ndarray | QuantizedRows:
+    """Rows of sentence vectors, left quantized when they are (no float copy of a large index)."""
+    return vectors.take(rows) if isinstance(vectors, QuantizedRows) else vectors[rows]
 
 
 def _check_storable(article: Article) -> None:
@@ -181,6 +195,7 @@ def add_articles(
         data = existing or _empty(settings, embedder)
 
         fresh, replaced, unchanged, duplicates = _sort_new(data, articles)
+        kept = _kept_rows(data, replaced)
         data = _without(data, replaced)
         embed_started = time.perf_counter()
         chunks, chunk_vecs, sentences, sentence_vecs = embed_articles(
@@ -191,13 +206,18 @@ def add_articles(
             progress,
         )
         embed_seconds = time.perf_counter() - embed_started
+        # IVF: new rows join the trained lists (no k-means) until grown ivf_retrain_growth times
+        extended = extend_store(existing.store if existing else None, kept, chunk_vecs, settings.ivf_retrain_growth)
         merged = IndexData(
             settings=settings.to_dict(),
             articles={**data.articles, **fresh},
             chunks=[*data.chunks, *chunks],
-            chunk_vectors=np.concatenate([data.chunk_vectors, chunk_vecs]),
+            chunk_vectors=extended.as_array()
+            if extended
+            else np.concatenate([np.asarray(data.chunk_vectors), chunk_vecs]),
             sentences=np.concatenate([data.sentences, sentences]),
-            sentence_vectors=np.concatenate([data.sentence_vectors, sentence_vecs]),
+            sentence_vectors=QuantizedRows.concat([data.sentence_vectors, sentence_vecs]),
+            store=extended,
             embedder_name=embedder.name,
             dim=embedder.dim,
             embedder_build=embedder_build(embedder),
@@ -281,6 +301,10 @@ def refuse_if_all_rejected(articles: Sequence[Article], report: Sequence[IngestL
     raise BadInputError(f"no articles to index: every file was rejected ({reasons}{more})")
 
 
+def _growth(data: IndexData) -> float:
+    return IndexSettings(**data.settings).ivf_retrain_growth
+
+
 def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
     """Delete articles by id; unknown ids are reported in ``BuildReport.ingest`` as rejected."""
     started = time.perf_counter()
@@ -292,7 +316,10 @@ def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
         wanted = list(dict.fromkeys(ids))
         drop = {i for i in wanted if i in data.articles}
         lines = tuple(IngestLine(i, "rejected", 0, "no article with this id") for i in wanted if i not in drop)
+        rows = _kept_rows(data, drop)
+        extended = extend_store(data.store, rows, np.zeros((0, data.dim), np.float32), _growth(data))
         kept = _without(data, drop)
+        kept = replace(kept, store=extended, chunk_vectors=extended.as_array()) if extended else kept
         generation = save_index(root, kept) if drop else current_generation(root)
     assert generation is not None
     return BuildReport(

@@ -2,8 +2,9 @@
 
 Layout: ``ROOT/CURRENT`` names the live generation ``ROOT/gen-NNNNNN/``, which holds
 ``manifest.json``, ``articles.jsonl``, ``chunks.jsonl`` (line i = vector row i),
-``chunks.faiss``, ``sentences.npy`` (rows: chunk row, start, end), ``sentence_vectors.npy``
-and ``keyword/``; with ``store = "milvus"`` the chunk vectors live in a Milvus collection
+``chunks.faiss``, ``sentences.npy`` (int32 rows: chunk row, start, end), ``sentence_vectors.npy``
+(int8 codes) with ``sentence_scales.npy`` (``rows.py``) and ``keyword/``; chunks.jsonl holds no text
+(a chunk is a span of its article); with ``store = "milvus"`` the chunk vectors live in a Milvus collection
 instead of ``chunks.faiss`` (``milvus.py``; by default Milvus Lite's ``chunks.milvus.db/`` inside
 the generation). A write builds a new generation in a temporary folder, renames it into place,
 then replaces ``CURRENT`` atomically: a crash at any moment leaves the previous generation intact.
@@ -35,21 +36,22 @@ import numpy as np
 
 from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from index.records import Article, Chunk
+from index.store import rows as _rows
+from index.store import verify as _verify
 from index.store.keyword import KeywordIndex
-from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store
-from index.store.verify import FORMAT_VERSION, REQUIRED_FILES, package_version, verified_path
+from index.store.rows import QuantizedRows
+from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store, store_to_write
+from index.store.verify import FORMAT_VERSION, MMAP_FROM_BYTES, REQUIRED_FILES
 from index.store.verify import check_consistency as _check_consistency
 from index.store.verify import manifest_checksum as _manifest_checksum
 from index.store.verify import read_manifest_file as _read_manifest_file
 from index.store.verify import rebuild_hint as _rebuild
-from index.store.verify import sha256 as _sha256
 from index.store.verify import verified_bytes as _verified_bytes
 
 if TYPE_CHECKING:
     from index.store.milvus import MilvusStore
 
 __all__ = ["FORMAT_VERSION", "REQUIRED_FILES", "IndexData", "load_index", "read_manifest", "save_index"]
-MMAP_FROM_BYTES = 64 * 2**20  # a vector file this large is memory-mapped, not read into a bytes object
 
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _LOAD_ATTEMPTS = 3  # a reader racing two writers may see its generation collected; it then reads the new one
@@ -64,7 +66,7 @@ class IndexData:
     chunks: list[Chunk]
     chunk_vectors: np.ndarray | StoredRows  # a loaded index: a view of (or row reader over) ``store``
     sentences: np.ndarray
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray | QuantizedRows  # a loaded index: int8 codes with scales, maybe memory-mapped
     embedder_name: str
     dim: int
     generation: str = ""
@@ -103,12 +105,6 @@ def fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def current_generation(root: Path) -> Path | None:
@@ -190,8 +186,11 @@ def save_index(root: Path, data: IndexData) -> Path:
         shutil.rmtree(tmp)
     tmp.mkdir()
 
-    _write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
-    _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in data.chunks))
+    _rows.write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
+    # a chunk's text is a span of its article: stored once, in articles.jsonl
+    _rows.write_jsonl(
+        tmp / "chunks.jsonl", ({k: v for k, v in c.to_dict().items() if k != "text"} for c in data.chunks)
+    )
     if data.settings.get("store") == "milvus":
         from index.store.milvus import write_collection
 
@@ -199,15 +198,16 @@ def save_index(root: Path, data: IndexData) -> Path:
         metadata = [(a.source, a.published.toordinal() if a.published else -1, a.id) for a in rows]
         vector_entry = write_collection(tmp, name, data.settings, data.chunk_vectors, metadata, data.dim)
     else:
-        vectors = build_store(np.asarray(data.chunk_vectors, dtype=np.float32).reshape(-1, data.dim), data.vector_kind)
-        vector_entry = vectors.save(tmp / "chunks.faiss")
-    np.save(tmp / "sentences.npy", data.sentences.astype(np.int64), allow_pickle=False)
-    np.save(tmp / "sentence_vectors.npy", data.sentence_vectors.astype(np.float16), allow_pickle=False)
+        # the store ``data`` carries when it holds every row (extended without retraining), else a new one
+        vector_entry = store_to_write(data.store, data.chunk_vectors, data.dim, data.vector_kind).save(
+            tmp / "chunks.faiss"
+        )
+    _rows.save_sentences(tmp, data.sentences, data.sentence_vectors)
     KeywordIndex.build([c.text for c in data.chunks]).save(tmp / "keyword")
 
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "newsqa_version": package_version(),
+        "newsqa_version": _verify.package_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "embedder": {"name": data.embedder_name, "dim": data.dim}
         | ({"build": data.embedder_build} if data.embedder_build else {}),
@@ -215,7 +215,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         "counts": {"articles": len(data.articles), "chunks": len(data.chunks), "sentences": len(data.sentences)},
         "vectors": vector_entry,
         "keyword": {"tokenizer": KeywordIndex.TOKENIZER},
-        "checksums": {p.relative_to(tmp).as_posix(): _sha256(p.read_bytes()) for p in _files(tmp)},
+        "checksums": {p.relative_to(tmp).as_posix(): _verify.file_sha256(p) for p in _files(tmp)},
     }
     manifest["manifest_checksum"] = _manifest_checksum(manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -274,10 +274,6 @@ def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
     return generation, _read_manifest_file(generation / "manifest.json", root)
 
 
-def _read_jsonl(data: bytes) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in data.split(b"\n") if line.strip()]
-
-
 def _parse(path: Path, root: Path, parse: Any, data: Any) -> Any:
     """``parse(data)``, with any failure turned into an error that names ``path``."""
     try:
@@ -302,7 +298,7 @@ def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> Fai
     path = generation / name
     large = path.exists() and path.stat().st_size >= MMAP_FROM_BYTES
     source: bytes | Path = (
-        verified_path(generation, name, manifest["checksums"][name], root)
+        _verify.verified_path(generation, name, manifest["checksums"][name], root)
         if large
         else _verified_bytes(generation, name, manifest["checksums"][name], root)
     )
@@ -324,23 +320,31 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
         )
     # every file is hashed before FAISS, NumPy, JSON or bm25s see a byte of it
     store = _vector_store(generation, manifest, root)  # before the other files: the largest, and mapped, not read
+    compact = manifest["format_version"] >= 2  # format 1: chunk texts in chunks.jsonl, float16 sentence vectors
     blobs = {
         name: _verified_bytes(generation, name, digest, root)
         for name, digest in manifest["checksums"].items()
-        if name != "chunks.faiss"
+        if name != "chunks.faiss" and not (compact and name in _rows.MAPPED)
     }
 
     def parsed(name: str, parse: Any) -> Any:
         return _parse(generation / name, root, parse, blobs[name])
 
-    article_list = parsed("articles.jsonl", lambda b: [Article.from_dict(r) for r in _read_jsonl(b)])
+    article_list = parsed("articles.jsonl", lambda b: [Article.from_dict(r) for r in _rows.read_jsonl(b)])
+    articles = {a.id: a for a in article_list}
+    chunk = (lambda r: _rows.chunk_from(r, articles)) if compact else Chunk.from_dict
+    sentence_vectors = (
+        _rows.read_sentence_vectors(generation, manifest["checksums"], root)
+        if compact
+        else parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32))
+    )
     parts: dict[str, Any] = {
         "settings": manifest["settings"],
-        "articles": {a.id: a for a in article_list},
-        "chunks": parsed("chunks.jsonl", lambda b: [Chunk.from_dict(r) for r in _read_jsonl(b)]),
+        "articles": articles,
+        "chunks": parsed("chunks.jsonl", lambda b: [chunk(r) for r in _rows.read_jsonl(b)]),
         "chunk_vectors": store.as_array(),
         "sentences": parsed("sentences.npy", _npy),
-        "sentence_vectors": parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32)),
+        "sentence_vectors": sentence_vectors,
         "embedder_name": built_with,
         "embedder_build": {str(k): str(v) for k, v in manifest["embedder"].get("build", {}).items()},
         "dim": dim,

@@ -7,6 +7,9 @@ one machine (here), a vector database past one machine (issue 8). Two FAISS kind
 - ``ivf``: ``IndexIVFFlat`` (spherical k-means lists, vectors stored uncompressed, so the
   candidates of the probed lists are scored exactly), from ``APPROX_FROM`` vectors on.
   Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
+  Its lists are trained on a sample once; later adds go into the trained lists
+  (``extend_store``, no k-means) until the index has grown ``retrain_growth`` times past
+  the rows it was trained on (``trained_rows``, kept in the manifest), when it is trained anew.
 
 Search filters travel as a boolean mask (what FAISS needs), tagged with the ``RowFilter``
 it stands for (what a database such as Milvus needs, ``index/store/milvus.py``).
@@ -134,10 +137,14 @@ def default_nprobe(nlist: int) -> int:
 class FaissStore:
     """A FAISS index over chunk rows (row i = FAISS id i); see the module docstring for the kinds."""
 
-    def __init__(self, index: Any, kind: VectorKind, nprobe: int = 0) -> None:
+    def __init__(
+        self, index: Any, kind: VectorKind, nprobe: int = 0, trained_rows: int = 0, path: Path | None = None
+    ) -> None:
         self.index = index
         self.kind: VectorKind = kind
         self.nprobe = nprobe
+        self.trained_rows = trained_rows or int(index.ntotal)  # rows the IVF lists were trained on
+        self.path = path  # the file it is memory-mapped from (None: in memory)
         self._rows: np.ndarray | None = None
         if kind == "flat" and index.ntotal:
             import faiss
@@ -207,6 +214,7 @@ class FaissStore:
         entry: dict[str, Any] = {"kind": self.kind}
         if self.kind == "ivf":
             entry["nprobe"] = self.nprobe
+            entry["trained_rows"] = self.trained_rows
         return entry
 
     def all_finite(self) -> bool:
@@ -286,7 +294,45 @@ def build_store(vectors: np.ndarray, kind: VectorKind | Literal["auto"] = "auto"
     for start in range(0, n, _BLOCK * 4):
         ivf.add(np.ascontiguousarray(vectors[start : start + _BLOCK * 4], dtype=np.float32))
     ivf.make_direct_map()  # saved with the index: row lookups work on a memory map too
-    return FaissStore(ivf, "ivf", nprobe or default_nprobe(nlist))
+    return FaissStore(ivf, "ivf", nprobe or default_nprobe(nlist), trained_rows=n)
+
+
+def extend_store(
+    store: VectorStore | None, kept: np.ndarray | None, new: np.ndarray, growth: float
+) -> FaissStore | None:
+    """An IVF ``store`` with rows ``kept`` (None: all of them, in order) followed by ``new``, its
+    trained lists reused (no k-means); None when the caller must build a store anew: ``store``
+    is not FAISS IVF, or the result would hold more than ``growth`` times the rows its lists
+    were trained on.
+
+    Only new rows are assigned to lists when every row is kept; when rows go (articles removed
+    or replaced, the rows renumbered) the kept rows are assigned again to the same lists.
+    """
+    import faiss
+
+    if not (isinstance(store, FaissStore) and store.kind == "ivf"):
+        return None
+    total = (len(store) if kept is None else len(kept)) + len(new)
+    if total > growth * store.trained_rows:
+        return None
+    # a memory-mapped IVF cannot be cloned (FAISS's on-disk lists): it is read again, into memory
+    index: Any = faiss.read_index(str(store.path)) if store.path is not None else faiss.clone_index(store.index)
+    if kept is not None:
+        index.reset()  # empties the lists, keeps the trained centroids
+        for start in range(0, len(kept), _BLOCK * 4):
+            index.add(np.ascontiguousarray(store.vectors(kept[start : start + _BLOCK * 4]), dtype=np.float32))
+    if len(new):
+        index.add(np.ascontiguousarray(new, dtype=np.float32))
+    index.make_direct_map()
+    return FaissStore(index, "ivf", store.nprobe, trained_rows=store.trained_rows)
+
+
+def store_to_write(given: VectorStore | None, vectors: Any, dim: int, kind: VectorKind | Literal["auto"]) -> FaissStore:
+    """``given`` when it is a FAISS store of every row in ``vectors`` (a loaded or extended one, of the
+    kind asked for), else a store built from ``vectors``."""
+    if isinstance(given, FaissStore) and len(given) == len(vectors) and kind in ("auto", given.kind):
+        return given
+    return build_store(np.asarray(vectors, dtype=np.float32).reshape(-1, dim), kind)
 
 
 def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissStore:
@@ -310,7 +356,7 @@ def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissSt
         raise ValueError(f"a {type(index).__name__}, the manifest says {kind}")
     if index.d != dim:
         raise ValueError(f"vectors of dimension {index.d}, the manifest says {dim}")
-    nprobe = entry.get("nprobe", 0)
-    if kind == "ivf" and not (type(nprobe) is int and nprobe >= 1):
-        raise ValueError(f"nprobe {nprobe!r} is not a positive integer")
-    return FaissStore(index, kind, nprobe)
+    nprobe, trained = entry.get("nprobe", 0), entry.get("trained_rows", 0)  # absent before incremental adds
+    if kind == "ivf" and not (type(nprobe) is int and nprobe >= 1 and type(trained) is int and trained >= 0):
+        raise ValueError(f"nprobe {nprobe!r} / trained_rows {trained!r} are not positive integers")
+    return FaissStore(index, kind, nprobe, trained, source if isinstance(source, Path) else None)

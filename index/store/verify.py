@@ -22,7 +22,11 @@ import numpy as np
 from index.errors import CorruptIndexError, IndexMismatchError
 from index.records import Article, Chunk
 
-FORMAT_VERSION = 1
+# 2: chunks.jsonl without the chunk text (a span of its article), sentences.npy as int32, sentence
+# vectors as int8 codes (sentence_vectors.npy) with one float32 scale a row (sentence_scales.npy);
+# 1: the text in chunks.jsonl, int64 sentence rows, float16 sentence vectors. Both are read.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 # files every generation has; the manifest must hold a checksum for each (but chunks.faiss when Milvus
 # holds the vectors: its collection is checked by dimension and row count instead)
 REQUIRED_FILES = (
@@ -31,18 +35,22 @@ REQUIRED_FILES = (
     "chunks.faiss",
     "sentences.npy",
     "sentence_vectors.npy",
+    "sentence_scales.npy",
     "keyword/size.txt",
 )
 
 
 def required_files(manifest: dict[str, Any]) -> tuple[str, ...]:
-    """The files whose checksums ``manifest`` must hold, given where its vectors live."""
+    """The files whose checksums ``manifest`` must hold, given its format and where its vectors live."""
     vectors = manifest.get("vectors")
-    if isinstance(vectors, dict) and vectors.get("kind") == "milvus":
-        return tuple(f for f in REQUIRED_FILES if f != "chunks.faiss")
-    return REQUIRED_FILES
+    milvus = isinstance(vectors, dict) and vectors.get("kind") == "milvus"
+    old = manifest.get("format_version") == 1
+    return tuple(
+        f for f in REQUIRED_FILES if not (milvus and f == "chunks.faiss") and not (old and f == "sentence_scales.npy")
+    )
 
 
+MMAP_FROM_BYTES = 64 * 2**20  # a vector file this large is memory-mapped, not read into a bytes object
 _COUNTS = ("articles", "chunks", "sentences")
 _STREAM_BLOCK = 4 * 2**20
 
@@ -96,10 +104,10 @@ def read_manifest_file(path: Path, root: Path) -> dict[str, Any]:
         raise CorruptIndexError(f"{path}: not valid JSON ({exc}); {rebuild_hint(root)}") from exc
     if not isinstance(manifest, dict) or "format_version" not in manifest:
         raise CorruptIndexError(f"{path}: not an index manifest (no format_version); {rebuild_hint(root)}")
-    if manifest["format_version"] != FORMAT_VERSION:
+    if manifest["format_version"] not in READABLE_FORMATS:
         raise IndexMismatchError(
-            f"{path}: index format {manifest['format_version']!r}, this newsqa reads {FORMAT_VERSION}; "
-            + rebuild_hint(root)
+            f"{path}: index format {manifest['format_version']!r}, this newsqa reads "
+            f"{' and '.join(map(str, READABLE_FORMATS))}; " + rebuild_hint(root)
         )
     check_manifest(path, manifest, root)
     return manifest
@@ -142,7 +150,9 @@ def check_consistency(generation: Path, counts: dict[str, int], data: dict[str, 
         )
     if sentences.shape != (m, 3) or sentences.dtype.kind not in "iu":
         fail("sentences.npy", f"shape {sentences.shape} of {sentences.dtype}, expected ({m}, 3) integers")
-    if data["sentence_vectors"].shape != (m, dim) or not np.isfinite(data["sentence_vectors"]).all():
+    vectors = data["sentence_vectors"]  # an array (format 1) or int8 codes with scales, maybe memory-mapped
+    finite = vectors.all_finite() if hasattr(vectors, "all_finite") else bool(np.isfinite(vectors).all())
+    if vectors.shape != (m, dim) or not finite:
         fail("sentence_vectors.npy", f"shape {data['sentence_vectors'].shape}, expected ({m}, {dim}) finite numbers")
     if len({c.id for c in chunks}) != n:
         fail("chunks.jsonl", "two chunks share an id")
@@ -160,18 +170,24 @@ def check_consistency(generation: Path, counts: dict[str, int], data: dict[str, 
             fail("sentences.npy", "a sentence lies outside its chunk")
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, streamed a few MiB at a time (never held whole in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_STREAM_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def verified_path(generation: Path, relative: str, checksum: str, root: Path) -> Path:
     """The file's path, once its checksum matches; hashed while streamed, never held whole in memory."""
     path = generation / relative
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            while block := handle.read(_STREAM_BLOCK):
-                digest.update(block)
+        digest = file_sha256(path)
     except OSError as exc:
         what = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
         raise CorruptIndexError(f"{path}: {what}; {rebuild_hint(root)}") from exc
-    if digest.hexdigest() != checksum:
+    if digest != checksum:
         raise CorruptIndexError(
             f"{path}: checksum differs from the manifest (truncated or altered); {rebuild_hint(root)}"
         )
