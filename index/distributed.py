@@ -17,6 +17,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class ShardResult:
     sentences: np.ndarray
     sentence_vectors: np.ndarray
     seconds: float
+    node: str = ""  # the Ray node that embedded it ("node id@host"); "" in this process (workers=0)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def write_shard(shard_dir: Path, result: ShardResult, key: str, embedder_name: s
         "embedder": {"name": embedder_name, "dim": dim},
         "counts": {"chunks": len(result.chunks), "sentences": len(result.sentences)},
         "seconds": round(result.seconds, 3),
+        "node": result.node,
         "checksums": {name: _sha256(tmp / name) for name in _FILES},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -176,6 +179,13 @@ def read_shard(shard_dir: Path, index: int, key: str) -> ShardResult:
     return ShardResult(index, chunks, npy("chunk_vectors.npy"), npy("sentences.npy"), npy("sentence_vectors.npy"), 0.0)
 
 
+def shard_nodes(shard_dir: Path | str) -> dict[int, str]:
+    """Which Ray node embedded each shard on disk (from its manifest; "" for one embedded without Ray)."""
+    paths = sorted(Path(shard_dir).glob("shard-*/manifest.json"))
+    manifests = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    return {int(m["shard"]): str(m.get("node", "")) for m in manifests}
+
+
 # --- Ray: one embedder per worker, shards in and arrays out as plain bytes ---------------------
 
 
@@ -192,12 +202,15 @@ class _ShardWorker:
     """Ray Data callable class: loads the model once per worker, embeds one shard per row."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
+        import ray
+
         parsed = IndexSettings(**settings)
         self._chunker = Chunker(parsed.chunk_size, parsed.chunk_overlap)
         self._embedder = make_embedder(parsed.embedder)
+        self._node = f"{ray.get_runtime_context().get_node_id()}@{socket.gethostname()}"
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        columns = ("shard", "chunks", "chunk_vectors", "sentences", "sentence_vectors", "seconds")
+        columns = ("shard", "chunks", "chunk_vectors", "sentences", "sentence_vectors", "seconds", "node")
         out: dict[str, list[Any]] = {column: [] for column in columns}
         for index, payload in zip(batch["shard"], batch["articles"], strict=True):
             articles = [Article.from_dict(row) for row in json.loads(str(payload))]
@@ -208,6 +221,7 @@ class _ShardWorker:
             out["sentences"].append(_to_bytes(result.sentences))
             out["sentence_vectors"].append(_to_bytes(result.sentence_vectors))
             out["seconds"].append(result.seconds)
+            out["node"].append(self._node)
         return out
 
 
@@ -231,7 +245,7 @@ def _ray_results(shards: dict[int, list[Article]], settings: IndexSettings, work
     for row in dataset.iter_rows():
         chunks = [Chunk.from_dict(c) for c in json.loads(str(row["chunks"]))]
         cv, rows, sv = (_from_bytes(row[n]) for n in ("chunk_vectors", "sentences", "sentence_vectors"))
-        yield ShardResult(int(row["shard"]), chunks, cv, rows, sv, float(row["seconds"]))
+        yield ShardResult(int(row["shard"]), chunks, cv, rows, sv, float(row["seconds"]), str(row["node"]))
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from index.build import add_articles
-from index.distributed import embed_to_shards, index_from_shards, shard_is_complete
+from index.distributed import embed_to_shards, index_from_shards, shard_is_complete, shard_nodes
 from index.records import Article, make_article
 from index.settings import IndexSettings
 from index.store.generations import IndexData, load_index
@@ -81,6 +81,10 @@ def test_ray_shards_equal_single_process(tmp_path: Path, reference: IndexData, r
     report = embed_to_shards(corpus(), tmp_path / "shards", SETTINGS, workers=2, shard_size=SHARD_SIZE)
     assert (report.shards_total, report.embedded, report.skipped) == (5, (0, 1, 2, 3, 4), ())
     assert report.articles == 24 and report.chunks_embedded == len(reference.chunks)
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()  # the test's one-node instance: every shard says where it ran
+    assert {k: n.split("@")[0] for k, n in shard_nodes(tmp_path / "shards").items()} == dict.fromkeys(range(5), node)
     built = index_from_shards(tmp_path / "shards", corpus(), tmp_path / "index", SETTINGS, shard_size=SHARD_SIZE)
     assert (built.articles_total, built.duplicates, built.chunks_total) == (24, 1, len(reference.chunks))
     assert_same_index(reference, load_index(tmp_path / "index"), atol=1e-6)
@@ -150,6 +154,7 @@ def test_failed_run_resumes_in_process(tmp_path: Path, reference: IndexData) -> 
     report = embed_to_shards(corpus(), shards, SETTINGS, workers=0, shard_size=SHARD_SIZE)
     assert (report.skipped, report.embedded) == ((0, 1, 2), (3, 4))
     assert {name: stamps(shards)[name] for name in before} == before
+    assert shard_nodes(shards) == dict.fromkeys(range(5), "")  # embedded in this process, on no Ray node
     index_from_shards(shards, corpus(), tmp_path / "index", SETTINGS, shard_size=SHARD_SIZE)
     assert_same_index(reference, load_index(tmp_path / "index"), atol=1e-6)
 
