@@ -135,18 +135,19 @@ def create(client: Any, collection: str, dim: int, index: dict[str, Any], uri: s
     schema.add_field("died", DataType.INT64)  # the generation that retired it (ALIVE: none yet)
     params = client.prepare_index_params()
     params.add_index(field_name="vector", index_type=index["type"], metric_type="IP", params=index["build"])
-    with _quiet_lite(uri):
+    with _quiet_lite(uri, "grpc._server"):
         client.create_collection(collection, schema=schema, index_params=params)
 
 
 @contextlib.contextmanager
-def _quiet_lite(uri: str) -> Iterator[None]:
-    """Mute the in-process gRPC server's log while an index is created: pymilvus then calls a method
-    (AllocTimestamp) that Milvus Lite does not implement, which it logs as an error with a traceback
-    although the index is created; a server implements it."""
+def _quiet_lite(uri: str, name: str) -> Iterator[None]:
+    """Mute logger ``name`` while Milvus Lite serves a call that a server would answer in full: creating
+    an index (pymilvus calls AllocTimestamp, which Lite lacks: an error with a traceback in the
+    in-process gRPC server's log, although the index is created) or iterating over a query (a
+    warning that Lite gives no MVCC timestamp; the client's own is used)."""
     import logging
 
-    logger = logging.getLogger("grpc._server")
+    logger = logging.getLogger(name)
     level = logger.level
     if not is_remote(uri):
         logger.setLevel(logging.CRITICAL)
@@ -170,10 +171,11 @@ def row_keys(vectors: np.ndarray, metadata: Sequence[tuple[str, int, str]], seen
     return keys
 
 
-def query_keys(client: Any, collection: str, expression: str) -> list[int]:
+def query_keys(client: Any, collection: str, expression: str, uri: str) -> list[int]:
     """The primary keys of every row matching ``expression`` (read in pages, any collection size)."""
     found: list[int] = []
-    iterator = client.query_iterator(collection, batch_size=10_000, filter=expression, output_fields=["key"])
+    with _quiet_lite(uri, "pymilvus.client.iterator.query_iterator"):
+        iterator = client.query_iterator(collection, batch_size=10_000, filter=expression, output_fields=["key"])
     try:
         while page := iterator.next():
             found.extend(int(hit["key"]) for hit in page)

@@ -64,10 +64,10 @@ def _existing_index(client: Any, collection: str, dim: int, wanted: dict[str, An
     return wanted
 
 
-def _undo_unfinished(client: Any, collection: str, number: int) -> None:
+def _undo_unfinished(client: Any, collection: str, number: int, uri: str) -> None:
     """Undo what a killed write of a generation numbered ``number`` or above did (it never became live)."""
     client.delete(collection, filter=f"born >= {number}")
-    stale = query_keys(client, collection, f"died >= {number} and died < {ALIVE}")
+    stale = query_keys(client, collection, f"died >= {number} and died < {ALIVE}", uri)
     for start in range(0, len(stale), _BATCH):
         rows = [{"key": key, "died": ALIVE} for key in stale[start : start + _BATCH]]
         client.upsert(collection, rows, partial_update=True)
@@ -132,10 +132,10 @@ def write_collection(
     try:
         if client.has_collection(collection):
             index = _existing_index(client, collection, dim, index, uri)
-            _undo_unfinished(client, collection, number)
+            _undo_unfinished(client, collection, number, uri)
         else:
             create(client, collection, dim, index, uri)
-        alive = set(query_keys(client, collection, f"died == {ALIVE}"))
+        alive = set(query_keys(client, collection, f"died == {ALIVE}", uri))
         keys, inserted = _insert_new(client, collection, vectors, metadata, alive, number)
         retired = sorted(alive - set(keys))
         for start in range(0, len(retired), _BATCH):
