@@ -19,7 +19,6 @@ from index.threads import limit_query_threads
 from qa.answer import Draft, ExtractiveAnswerer
 from qa.cite import verify_quotes
 from qa.errors import EmptyQuestionError, QuestionTooLongError
-from qa.kinds import NAME_KINDS
 from qa.ner import EntityTagger, shared_tagger
 from qa.question import Question
 from qa.reader import Reader
@@ -314,32 +313,17 @@ def _abstention_text(draft: Draft, query: Query) -> str:
     )
 
 
-def _asks_for_a_name(question: str) -> bool:
-    """Whether the answer step will tag names for ``question`` (a question it would refuse: no)."""
-    try:
-        return Question.parse(_clean_question(question)).kind in NAME_KINDS
-    except (EmptyQuestionError, QuestionTooLongError, TypeError):
-        return False
-
-
 def load_assistant(
     index_dir: Path | str | None = None,
     settings: QASettings | None = None,
     embedder: Embedder | None = None,
-    asking: Sequence[str] = (),
 ) -> Assistant:
     """The composition root: the real embedder named in the index's manifest, the real index.
 
-    ``index_dir`` None means the bundled sample corpus, built on first use. ``asking``: the
-    questions about to be asked, when they are known (``newsqa ask``); if one asks for a name
-    ("who", "where", "which"), the named-entity model loads in the background while the index
-    loads, instead of after it (docs/benchmarks/cold_cli.md).
+    ``index_dir`` None means the bundled sample corpus, built on first use.
     """
     from index.store.generations import read_manifest
 
-    settings = settings or QASettings()
-    if settings.entities and any(_asks_for_a_name(q) for q in asking):
-        shared_tagger().preload()
 
     builder: Embedder | None = None
     if index_dir is None:

@@ -10,11 +10,9 @@ publishes only on GitHub), and is loaded from its installed path: no download.
 Only the ``ner`` pipe is loaded (it has its own token-to-vector layer; the shared
 ``tok2vec`` feeds the tagger and parser, which are not needed), and the tokenizer is the
 English default, equal byte for byte to the package's (a test checks it), so it is built
-once instead of twice. That halves the load (docs/benchmarks/cold_cli.md). The model
-loads on the first sentence that needs tagging, once per process; ``preload`` starts the
-load in a background thread, so that a command that knows its question asks for a name
-(``newsqa ask "Who ..."``) loads the model while the index loads. It runs over the few best
-sentences of an answer, once per question. When the package is missing,
+once instead of twice (docs/benchmarks/cold_cli.md). The model loads on the first
+sentence that needs tagging, once per process, and runs over the few best sentences of an
+answer, once per question. When the package is missing,
 ``EntityTagger.available`` is False and the answer step uses its rules over capitalised
 words instead.
 """
@@ -64,17 +62,6 @@ class EntityTagger:
                     del sys.modules["torch"]  # a later "import torch" works as usual
             self._nlp = nlp
         return self._nlp
-
-    def preload(self) -> None:
-        """Start loading the model in a background thread and return at once; the first
-        ``entities`` call waits for it. Loading twice is harmless: the second finds it loaded."""
-
-        def load() -> None:
-            with self._lock:
-                self._load()
-
-        # not a daemon: a process that ends first waits for the load rather than being cut off mid-import
-        threading.Thread(target=load, name="entity-tagger-load").start()
 
     @property
     def components(self) -> tuple[str, ...]:

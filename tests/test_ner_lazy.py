@@ -1,19 +1,9 @@
-"""The named-entity model loads cheaply: only its NER pipe, the default tokenizer, in the
-background when the question is known to ask for a name (issue 16 item 12)."""
+"""The named-entity model loads cheaply: only its NER pipe and the language's default tokenizer,
+on the first sentence that needs it (issue 16 item 12)."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
-import pytest
-
-from index.embed import HashingEmbedder
-from index.records import make_article
-from qa import QASettings
-from qa.assistant import load_assistant
 from qa.ner import MODEL_PACKAGE, NOT_LOADED, EntityTagger
-from tests.conftest import small_index
 
 SENTENCES = [
     "Angela Merkel met Emmanuel Macron in Berlin, and the European Central Bank raised rates.",
@@ -55,44 +45,3 @@ def test_the_lean_model_tags_as_the_full_pipeline_did() -> None:
     saved = full.tokenizer.to_bytes(exclude=["vocab"])
     default = __import__(MODEL_PACKAGE).load(exclude=list(NOT_LOADED)).tokenizer.to_bytes(exclude=["vocab"])
     assert default == saved, "the model's tokenizer is no longer the language default: stop excluding it"
-
-
-def test_preload_loads_in_the_background_and_entities_wait_for_it() -> None:
-    tagger = EntityTagger()
-    tagger.preload()
-    loading = [t for t in threading.enumerate() if t.name == "entity-tagger-load"]
-    assert loading, "preload starts a thread"
-    found = tagger.entities(["Angela Merkel visited Paris."])  # waits for the load, never loads twice
-    assert found is not None and ("PERSON" in {label for _, _, label in found[0]})
-    for thread in loading:
-        thread.join(timeout=60)
-    assert tagger.components == ("ner",)
-    missing = EntityTagger(package="no_such_spacy_model_package")
-    missing.preload()
-    assert missing.entities(["Berlin"]) is None and not missing.available
-
-
-@pytest.mark.parametrize(
-    ("asking", "entities", "preloads"),
-    [
-        (["Who met Emmanuel Macron in Berlin?"], True, True),
-        (["Where did Angela Merkel meet him?"], True, True),
-        (["Which bank raised rates?"], True, True),
-        (["What did the bank do?"], True, False),
-        (["How many jobs were cut?"], True, False),
-        ([], True, False),
-        (["   "], True, False),  # a question ask refuses needs no model
-        (["Who met Emmanuel Macron in Berlin?"], False, False),  # entities off: no tagger at all
-    ],
-)
-def test_load_assistant_preloads_the_tagger_only_for_name_questions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asking: list[str], entities: bool, preloads: bool
-) -> None:
-    started: list[EntityTagger] = []
-    monkeypatch.setattr(EntityTagger, "preload", lambda self: started.append(self))
-    embedder = HashingEmbedder(dim=64)
-    root = small_index(tmp_path / "index", [make_article("Angela Merkel met Emmanuel Macron in Berlin.")], embedder)
-    assistant = load_assistant(root, QASettings(entities=entities), embedder, asking=asking)
-    assert bool(started) is preloads
-    if preloads:
-        assert started == [assistant.tagger]  # the tagger the answers use, not another

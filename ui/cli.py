@@ -264,8 +264,8 @@ def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields
 def _cmd_ask(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
     from qa.assistant import load_assistant
 
+    assistant = load_assistant(args.index, _qa_settings(args, qa_values))
     question = valid_unicode(args.question)  # bytes that were not UTF-8 show as U+FFFD
-    assistant = load_assistant(args.index, _qa_settings(args, qa_values), asking=[question])
     answer = assistant.ask(question, today=args.today, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
