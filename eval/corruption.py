@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from index.errors import NewsQAError
+from index.store.codes import codes_of
 from index.store.generations import current_generation, load_index, load_keyword_index
+from index.store.vectors import build_store
 from index.store.verify import manifest_checksum
 
 FIX = "newsqa index --rebuild"
@@ -90,11 +92,10 @@ def _inconsistent(generation: Path, case: str) -> None:
     elif case == "sentence vectors of another dimension":
         vectors = np.load(generation / "sentence_vectors.npy")
         np.save(generation / "sentence_vectors.npy", vectors[:, :-1])
-    elif case == "chunk vectors of another dimension":
+    elif case == "chunk vectors of another dimension":  # the same kind and codes, half the dimensions
         index = faiss.read_index(str(generation / "chunks.faiss"))
-        other = faiss.IndexFlatIP(index.d // 2)
-        other.add(np.ascontiguousarray(index.reconstruct_n(0, index.ntotal)[:, : index.d // 2]))
-        faiss.write_index(other, str(generation / "chunks.faiss"))
+        half = np.ascontiguousarray(index.reconstruct_n(0, index.ntotal)[:, : index.d // 2])
+        build_store(half, "flat", codes=codes_of(index, "flat")).save(generation / "chunks.faiss")
     elif case == "a vector that is not a number":
         scales = np.load(generation / "sentence_scales.npy")  # int8 codes hold no NaN; their scales can
         scales[0] = np.nan

@@ -24,7 +24,7 @@ from index.records import Article, Chunk
 from index.settings import IndexSettings
 from index.store.generations import IndexData, current_generation, load_index, save_index, write_lock
 from index.store.rows import QuantizedRows
-from index.store.vectors import extend_store
+from index.store.vectors import FaissStore, VectorStore, extend_store
 
 EMBED_GROUP = 256  # chunks per embedder call: the progress bar's step
 
@@ -206,8 +206,7 @@ def add_articles(
             progress,
         )
         embed_seconds = time.perf_counter() - embed_started
-        # IVF: new rows join the trained lists (no k-means) until grown ivf_retrain_growth times
-        extended = extend_store(existing.store if existing else None, kept, chunk_vecs, settings.ivf_retrain_growth)
+        extended = _extend(existing.store if existing else None, kept, chunk_vecs, settings)
         merged = IndexData(
             settings=settings.to_dict(),
             articles={**data.articles, **fresh},
@@ -301,8 +300,11 @@ def refuse_if_all_rejected(articles: Sequence[Article], report: Sequence[IngestL
     raise BadInputError(f"no articles to index: every file was rejected ({reasons}{more})")
 
 
-def _growth(data: IndexData) -> float:
-    return IndexSettings(**data.settings).ivf_retrain_growth
+def _extend(
+    store: VectorStore | None, kept: np.ndarray | None, new: np.ndarray, settings: IndexSettings
+) -> FaissStore | None:
+    """IVF (and int8 flat): new rows join the trained lists and ranges until grown ivf_retrain_growth times."""
+    return extend_store(store, kept, new, settings.ivf_retrain_growth, settings.chunk_codes)
 
 
 def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
@@ -317,7 +319,7 @@ def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
         drop = {i for i in wanted if i in data.articles}
         lines = tuple(IngestLine(i, "rejected", 0, "no article with this id") for i in wanted if i not in drop)
         rows = _kept_rows(data, drop)
-        extended = extend_store(data.store, rows, np.zeros((0, data.dim), np.float32), _growth(data))
+        extended = _extend(data.store, rows, np.zeros((0, data.dim), np.float32), IndexSettings(**data.settings))
         kept = _without(data, drop)
         kept = replace(kept, store=extended, chunk_vectors=extended.as_array()) if extended else kept
         generation = save_index(root, kept) if drop else current_generation(root)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from index.embed import DEFAULT_MODEL
 from index.errors import SettingsError
+from index.store.codes import DEFAULT_CODES, ChunkCodes, check_codes
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class IndexSettings:
     ``NEWSQA_MILVUS_TOKEN`` environment variable, never from the manifest).
     ``milvus_collection``: the collection's name (one per index on a server). ``milvus_index``:
     its vector index, ``"auto"`` (HNSW), ``"HNSW"``, ``"IVF_FLAT"`` or ``"FLAT"`` (exact).
+
+    ``chunk_codes``: how ``chunks.faiss`` holds the chunk vectors: ``"float32"`` (1,536 bytes a
+    vector), ``"float16"`` (768) or ``"int8"`` (384, scores within ~0.003) (``index/store/codes.py``).
     """
 
     embedder: str = DEFAULT_MODEL
@@ -40,6 +44,7 @@ class IndexSettings:
     # an IVF index adds rows to its trained lists until it holds this many times the rows its
     # k-means was trained on, then the next write trains it anew (index/store/vectors.py)
     ivf_retrain_growth: float = 2.0
+    chunk_codes: ChunkCodes = DEFAULT_CODES
 
     def __post_init__(self) -> None:
         if not self.embedder.strip():
@@ -53,6 +58,10 @@ class IndexSettings:
             raise SettingsError(f"batch_size={self.batch_size}: must be at least 1")
         if not self.ivf_retrain_growth >= 1:
             raise SettingsError(f"ivf_retrain_growth={self.ivf_retrain_growth}: must be at least 1")
+        try:
+            check_codes(self.chunk_codes)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
         if self.store not in ("faiss", "milvus"):
             raise SettingsError(f"store={self.store!r}: must be 'faiss' or 'milvus'")
         if self.milvus_index not in ("auto", "HNSW", "IVF_FLAT", "FLAT"):

@@ -15,6 +15,7 @@ from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundErr
 from index.records import Article, make_article
 from index.settings import IndexSettings
 from index.store.generations import current_generation, load_index, load_keyword_index, read_manifest
+from index.store.verify import manifest_checksum
 from qa.question import Question
 from qa.records import Filters
 from qa.retrieve import Query, Retriever
@@ -201,7 +202,6 @@ def test_source_and_date_filters_restrict_retrieval(tiny_index: Path, embedder: 
 
 
 def test_keyword_index_of_another_tokenizer_is_rebuilt_or_refused(tiny_index: Path, embedder: HashingEmbedder) -> None:
-    import index.store.generations as store
     from qa import Assistant
 
     generation = current_generation(tiny_index)
@@ -210,7 +210,7 @@ def test_keyword_index_of_another_tokenizer_is_rebuilt_or_refused(tiny_index: Pa
     path = generation / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["keyword"] = {"tokenizer": "an-older-tokenizer"}
-    manifest["manifest_checksum"] = store._manifest_checksum(manifest)
+    manifest["manifest_checksum"] = manifest_checksum(manifest)
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match="an-older-tokenizer"):
         load_keyword_index(tiny_index, generation.name)

@@ -1,4 +1,5 @@
-"""The compact index (format 2) and incremental IVF adds: what is on disk, what loads back, what is not retrained."""
+"""The compact index (formats 2 and 3) and incremental adds to trained stores: what is on disk, what loads
+back, what is not retrained."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from index.embed import HashingEmbedder
 from index.errors import CorruptIndexError
 from index.records import Article, make_article
 from index.settings import IndexSettings
+from index.store.codes import DEFAULT_CODES, ChunkCodes, codes_of
 from index.store.generations import load_index, read_manifest
 from index.store.rows import QuantizedRows
 from index.store.vectors import build_store, extend_store
@@ -38,7 +40,9 @@ def _articles(n: int, seed: int, prefix: str) -> list[Article]:
 
 
 def _settings(embedder: HashingEmbedder, growth: float = 2.0) -> IndexSettings:
-    return IndexSettings(embedder=embedder.name, chunk_size=200, chunk_overlap=0, ivf_retrain_growth=growth)
+    return IndexSettings(
+        embedder=embedder.name, chunk_size=200, chunk_overlap=0, ivf_retrain_growth=growth, chunk_codes="int8"
+    )
 
 
 def test_quantized_rows_stay_within_a_small_error_and_requantize_to_the_same_codes() -> None:
@@ -54,9 +58,11 @@ def test_quantized_rows_stay_within_a_small_error_and_requantize_to_the_same_cod
     assert np.array_equal(QuantizedRows.concat([q, x[:2]])[500:], q[:2])
 
 
-def test_format_2_files_are_compact_and_load_back(tiny_index: Path) -> None:
+def test_format_3_files_are_compact_and_load_back(tiny_index: Path) -> None:
     generation, manifest = read_manifest(tiny_index)
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
+    assert manifest["vectors"]["codes"] == DEFAULT_CODES
+    assert codes_of(faiss.read_index(str(generation / "chunks.faiss")), "flat") == DEFAULT_CODES
     assert np.load(generation / "sentences.npy").dtype == np.int32
     assert np.load(generation / "sentence_vectors.npy").dtype == np.int8
     assert np.load(generation / "sentence_scales.npy").dtype == np.float32
@@ -68,33 +74,52 @@ def test_format_2_files_are_compact_and_load_back(tiny_index: Path) -> None:
     assert isinstance(data.sentence_vectors, QuantizedRows)
     norms = np.linalg.norm(np.asarray(data.sentence_vectors), axis=1)
     assert np.allclose(norms[norms > 0], 1, atol=0.01)
+    norms = np.linalg.norm(np.asarray(data.chunk_vectors), axis=1)
+    assert np.allclose(norms, 1, atol=0.01)
 
 
-def _downgrade(root: Path) -> None:
-    """Rewrite the live generation as format 1 (text in chunks.jsonl, int64 rows, float16 vectors)."""
+def _downgrade(root: Path, version: int) -> None:
+    """Rewrite the live generation as format 2 (float32 chunk vectors in an ``IndexFlatIP``, no codes in
+    the manifest) or 1 (that, and the text in chunks.jsonl, int64 rows, float16 sentence vectors)."""
     generation, manifest = read_manifest(root)
     data = load_index(root)
-    (generation / "chunks.jsonl").write_text("".join(json.dumps(c.to_dict()) + "\n" for c in data.chunks))
-    np.save(generation / "sentences.npy", np.asarray(data.sentences, dtype=np.int64))
-    np.save(generation / "sentence_vectors.npy", np.asarray(data.sentence_vectors).astype(np.float16))
-    (generation / "sentence_scales.npy").unlink()
-    checksums = {k: v for k, v in manifest["checksums"].items() if k != "sentence_scales.npy"}
-    for name in ("chunks.jsonl", "sentences.npy", "sentence_vectors.npy"):
+    flat = faiss.IndexFlatIP(data.dim)
+    flat.add(np.asarray(data.chunk_vectors, dtype=np.float32))
+    faiss.write_index(flat, str(generation / "chunks.faiss"))
+    names, checksums = ["chunks.faiss"], dict(manifest["checksums"])
+    if version == 1:
+        (generation / "chunks.jsonl").write_text("".join(json.dumps(c.to_dict()) + "\n" for c in data.chunks))
+        np.save(generation / "sentences.npy", np.asarray(data.sentences, dtype=np.int64))
+        np.save(generation / "sentence_vectors.npy", np.asarray(data.sentence_vectors).astype(np.float16))
+        (generation / "sentence_scales.npy").unlink()
+        checksums.pop("sentence_scales.npy")
+        names += ["chunks.jsonl", "sentences.npy", "sentence_vectors.npy"]
+    for name in names:
         checksums[name] = hashlib.sha256((generation / name).read_bytes()).hexdigest()
-    old = {**manifest, "format_version": 1, "checksums": checksums}
+    old = {**manifest, "format_version": version, "checksums": checksums, "vectors": {"kind": "flat"}}
     old["manifest_checksum"] = manifest_checksum(old)
     (generation / "manifest.json").write_text(json.dumps(old))
 
 
-def test_format_1_index_still_loads_and_the_next_write_is_format_2(tiny_index: Path, embedder: HashingEmbedder) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_formats_still_load_and_the_next_write_is_format_3(
+    tiny_index: Path, embedder: HashingEmbedder, version: int
+) -> None:
     compact = load_index(tiny_index)
-    _downgrade(tiny_index)
+    _downgrade(tiny_index, version)
     old = load_index(tiny_index)
+    assert old.store is not None and old.store.kind == "flat" and isinstance(old.store, vectors_module.FaissStore)
+    assert old.store.codes == "float32"
     assert old.chunks == compact.chunks and np.array_equal(old.sentences, compact.sentences)
+    assert np.array_equal(np.asarray(old.chunk_vectors), np.asarray(compact.chunk_vectors))
     assert np.abs(np.asarray(old.sentence_vectors) - np.asarray(compact.sentence_vectors)).max() < 2e-3
     add_articles(tiny_index, _articles(2, 5, "late"), embedder=embedder)
-    assert read_manifest(tiny_index)[1]["format_version"] == 2
-    assert load_index(tiny_index).chunks[: len(old.chunks)] == old.chunks
+    _, manifest = read_manifest(tiny_index)
+    assert manifest["format_version"] == 3 and manifest["vectors"]["codes"] == DEFAULT_CODES
+    new = load_index(tiny_index)
+    assert new.chunks[: len(old.chunks)] == old.chunks
+    n = len(old.chunks)  # the float32 rows, coded now: within half an int8 step of what they were (or equal)
+    assert np.abs(np.asarray(new.chunk_vectors)[:n] - np.asarray(old.chunk_vectors)).max() <= 1.4 / 255
 
 
 def test_large_sentence_vectors_are_memory_mapped_and_still_checked(
@@ -124,21 +149,37 @@ def _centroids(store: vectors_module.FaissStore) -> np.ndarray:
     return np.asarray(faiss.rev_swig_ptr(quantizer.get_xb(), quantizer.ntotal * quantizer.d)).copy()
 
 
-def test_extend_store_adds_to_the_trained_lists_and_searches_like_a_fresh_assignment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("codes", ["float32", "int8"])
+def test_extend_store_adds_to_the_trained_lists_and_searches_like_a_fresh_assignment(
+    tmp_path: Path, codes: ChunkCodes
+) -> None:
     x, new = _vectors(2000, 1), _vectors(300, 2)
-    store = build_store(x, "ivf")
+    step = 0.0 if codes == "float32" else 1.4 / 255  # half an int8 step of a unit vector's widened range
+    store = build_store(x, "ivf", codes=codes)
     store.save(tmp_path / "v.faiss")
     mapped = vectors_module.read_store(tmp_path / "v.faiss", store.save(tmp_path / "v.faiss"), 16)
-    grown = extend_store(mapped, None, new, growth=2.0)
-    assert grown is not None and len(grown) == 2300 and grown.trained_rows == 2000
+    grown = extend_store(mapped, None, new, growth=2.0, codes=codes)
+    assert grown is not None and len(grown) == 2300 and grown.trained_rows == 2000 and grown.codes == codes
     assert np.array_equal(_centroids(grown), _centroids(store))  # no k-means ran
-    assert np.array_equal(grown.vectors(np.arange(2000, 2300)), new)  # new rows after the old ones
-    again = extend_store(store, np.arange(100, 2000), new, growth=2.0)  # rows 0..99 removed
-    assert again is not None and np.array_equal(again.vectors(np.arange(1900)), x[100:])
+    assert np.abs(grown.vectors(np.arange(2000, 2300)) - new).max() <= step  # new rows after the old ones
+    again = extend_store(store, np.arange(100, 2000), new, growth=2.0, codes=codes)  # rows 0..99 removed
+    # kept rows are coded again under the same ranges: the very same stored rows
+    assert again is not None and np.array_equal(again.vectors(np.arange(1900)), store.vectors(np.arange(100, 2000)))
     for q in new[:20]:  # a new row is found by its own vector
         assert grown.search(q, 1)[0][0] in range(2000, 2300)
-    assert extend_store(store, None, _vectors(2001, 3), growth=2.0) is None  # grown past 2x: train anew
-    assert extend_store(build_store(x, "flat"), None, new, growth=2.0) is None
+    assert extend_store(store, None, _vectors(2001, 3), growth=2.0, codes=codes) is None  # past 2x: train anew
+    assert extend_store(store, None, new, growth=2.0, codes="float16") is None  # other codes: a new store
+
+
+def test_an_int8_flat_store_keeps_its_ranges_until_it_has_grown() -> None:
+    x, new = _vectors(1000, 1), _vectors(300, 2)
+    store = build_store(x, "flat", codes="int8")
+    grown = extend_store(store, np.arange(50, 1000), new, growth=2.0, codes="int8")
+    assert grown is not None and grown.kind == "flat" and grown.trained_rows == 1000
+    assert np.array_equal(grown.vectors(np.arange(950)), store.vectors(np.arange(50, 1000)))  # no drift
+    assert np.abs(grown.vectors(np.arange(950, 1250)) - new).max() <= 1.4 / 255
+    assert extend_store(store, None, _vectors(1001, 3), growth=2.0, codes="int8") is None
+    assert extend_store(build_store(x, "flat", codes="float32"), None, new, growth=2.0, codes="float32") is None
 
 
 def test_add_articles_to_an_ivf_index_does_not_retrain_until_it_has_grown(
@@ -146,13 +187,13 @@ def test_add_articles_to_an_ivf_index_does_not_retrain_until_it_has_grown(
 ) -> None:
     monkeypatch.setattr(vectors_module, "APPROX_FROM", 50)  # IVF from 50 chunks, for a small test
     trained: list[int] = []
-    real_train = faiss.IndexIVFFlat.train
+    real_train = faiss.IndexIVFScalarQuantizer.train  # the int8 IVF index
 
     def counting_train(self: Any, x: np.ndarray) -> Any:
         trained.append(len(x))
         return real_train(self, x)
 
-    monkeypatch.setattr(faiss.IndexIVFFlat, "train", counting_train)
+    monkeypatch.setattr(faiss.IndexIVFScalarQuantizer, "train", counting_train)
     embedder, root = HashingEmbedder(dim=32), tmp_path / "index"
     add_articles(root, _articles(60, 1, "a"), _settings(embedder, growth=1.5), embedder)
     first = read_manifest(root)[1]["vectors"]
@@ -164,6 +205,7 @@ def test_add_articles_to_an_ivf_index_does_not_retrain_until_it_has_grown(
     assert len(trained) == 1
     after = load_index(root)
     for row in (0, len(after.chunks) - 1):  # rows still match their chunks after renumbering
-        assert np.allclose(after.chunk_vectors[row], embedder.embed_chunks([after.chunks[row].text], [[]])[0][0])
+        embedded = embedder.embed_chunks([after.chunks[row].text], [[]])[0][0]
+        assert np.abs(after.chunk_vectors[row] - embedded).max() <= 1.4 / 255
     add_articles(root, _articles(40, 3, "c"), embedder=embedder)  # past 1.5x the trained rows
     assert len(trained) == 2 and read_manifest(root)[1]["vectors"]["trained_rows"] == len(load_index(root).chunks)

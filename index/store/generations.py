@@ -1,12 +1,12 @@
 """Save and load an index directory: plain files (JSON, JSONL, .npy, FAISS), no pickle.
 
 Layout: ``ROOT/CURRENT`` names the live generation ``ROOT/gen-NNNNNN/``, which holds
-``manifest.json``, ``articles.jsonl``, ``chunks.jsonl`` (line i = vector row i),
-``chunks.faiss``, ``sentences.npy`` (int32 rows: chunk row, start, end), ``sentence_vectors.npy``
-(int8 codes) with ``sentence_scales.npy`` (``rows.py``) and ``keyword/``; chunks.jsonl holds no text
-(a chunk is a span of its article); with ``store = "milvus"`` the chunk vectors live in a Milvus collection
-instead of ``chunks.faiss`` (``milvus.py``; by default Milvus Lite's ``chunks.milvus.db/`` inside
-the generation). A write builds a new generation in a temporary folder, renames it into place,
+``manifest.json``, ``articles.jsonl``, ``chunks.jsonl`` (line i = vector row i), ``chunks.faiss``
+(float32, float16 or int8 codes, ``codes.py``), ``sentences.npy`` (int32 rows: chunk row, start, end),
+``sentence_vectors.npy`` (int8 codes) with ``sentence_scales.npy`` (``rows.py``) and ``keyword/``;
+chunks.jsonl holds no text (a chunk is a span of its article); with ``store = "milvus"`` the chunk vectors
+live in a Milvus collection instead of ``chunks.faiss`` (``milvus.py``; by default Milvus Lite's ``chunks.milvus.db/``
+inside the generation). A write builds a new generation in a temporary folder, renames it into place,
 then replaces ``CURRENT`` atomically: a crash at any moment leaves the previous generation intact.
 
 Loading trusts nothing on disk: the manifest carries its own checksum and one for every file,
@@ -38,13 +38,11 @@ from index.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundErr
 from index.records import Article, Chunk
 from index.store import rows as _rows
 from index.store import verify as _verify
+from index.store.codes import codes_setting
 from index.store.keyword import KeywordIndex
 from index.store.rows import QuantizedRows
 from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store, store_to_write
 from index.store.verify import FORMAT_VERSION, MMAP_FROM_BYTES, REQUIRED_FILES
-from index.store.verify import check_consistency as _check_consistency
-from index.store.verify import manifest_checksum as _manifest_checksum
-from index.store.verify import read_manifest_file as _read_manifest_file
 from index.store.verify import rebuild_hint as _rebuild
 from index.store.verify import verified_bytes as _verified_bytes
 
@@ -76,7 +74,9 @@ class IndexData:
 
     def vector_store(self) -> VectorStore:
         """The store to search: the loaded one, or one built from ``chunk_vectors`` (data built in memory)."""
-        return self.store if self.store is not None else build_store(np.asarray(self.chunk_vectors), self.vector_kind)
+        if self.store is not None:
+            return self.store
+        return build_store(np.asarray(self.chunk_vectors), self.vector_kind, codes=codes_setting(self.settings))
 
     def __post_init__(self) -> None:
         n, m = len(self.chunks), len(self.sentences)
@@ -199,7 +199,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         vector_entry = write_collection(tmp, name, data.settings, data.chunk_vectors, metadata, data.dim)
     else:
         # the store ``data`` carries when it holds every row (extended without retraining), else a new one
-        vector_entry = store_to_write(data.store, data.chunk_vectors, data.dim, data.vector_kind).save(
+        vector_entry = store_to_write(data.store, data.chunk_vectors, data.dim, data.vector_kind, data.settings).save(
             tmp / "chunks.faiss"
         )
     _rows.save_sentences(tmp, data.sentences, data.sentence_vectors)
@@ -217,7 +217,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         "keyword": {"tokenizer": KeywordIndex.TOKENIZER},
         "checksums": {p.relative_to(tmp).as_posix(): _verify.file_sha256(p) for p in _files(tmp)},
     }
-    manifest["manifest_checksum"] = _manifest_checksum(manifest)
+    manifest["manifest_checksum"] = _verify.manifest_checksum(manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     for path in [*_files(tmp), tmp / "manifest.json"]:
         with path.open("rb") as handle:
@@ -271,7 +271,7 @@ def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
         )
     if not generation.is_dir():
         raise CorruptIndexError(f"{root / 'CURRENT'}: names {generation.name}, which does not exist; {_rebuild(root)}")
-    return generation, _read_manifest_file(generation / "manifest.json", root)
+    return generation, _verify.read_manifest_file(generation / "manifest.json", root)
 
 
 def _parse(path: Path, root: Path, parse: Any, data: Any) -> Any:
@@ -353,7 +353,7 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
     }
     if len(parts["articles"]) != len(article_list):
         raise CorruptIndexError(f"{generation / 'articles.jsonl'}: two articles share an id; {_rebuild(root)}")
-    _check_consistency(generation, manifest["counts"], parts, root)
+    _verify.check_consistency(generation, manifest["counts"], parts, root)
     return IndexData(**parts)
 
 
@@ -384,7 +384,7 @@ def load_keyword_index(root: Path, generation: str, texts: Sequence[str] | None 
     """
     root = Path(root)
     folder = root / generation
-    manifest = _read_manifest_file(folder / "manifest.json", root)
+    manifest = _verify.read_manifest_file(folder / "manifest.json", root)
     tokenizer = manifest.get("keyword", {}).get("tokenizer")
     if tokenizer != KeywordIndex.TOKENIZER:
         if texts is None:

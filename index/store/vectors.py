@@ -3,13 +3,18 @@
 ``VectorStore`` is the seam between the index and whatever holds its vectors: FAISS on
 one machine (here), a vector database past one machine (issue 8). Two FAISS kinds:
 
-- ``flat``: exact inner-product search (``IndexFlatIP``), while the corpus is small.
-- ``ivf``: ``IndexIVFFlat`` (spherical k-means lists, vectors stored uncompressed, so the
-  candidates of the probed lists are scored exactly), from ``APPROX_FROM`` vectors on.
+- ``flat``: exact inner-product search over every row, while the corpus is small.
+- ``ivf``: spherical k-means lists (the candidates of the probed lists are scored in full),
+  from ``APPROX_FROM`` vectors on.
+
+Either holds its rows as ``codes`` (``index/store/codes.py``): float32 (``IndexFlatIP`` /
+``IndexIVFFlat``, the only codes of index formats 1 and 2), float16, or int8 (a scalar
+quantizer with per-dimension ranges trained once).
   Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
   Its lists are trained on a sample once; later adds go into the trained lists
   (``extend_store``, no k-means) until the index has grown ``retrain_growth`` times past
   the rows it was trained on (``trained_rows``, kept in the manifest), when it is trained anew.
+  A flat store with int8 codes keeps its trained ranges by the same rule.
 
 Search filters travel as a boolean mask (what FAISS needs), tagged with the ``RowFilter``
 it stands for (what a database such as Milvus needs, ``index/store/milvus.py``).
@@ -26,12 +31,15 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from index.store.codes import DEFAULT_CODES, ChunkCodes, codes_of, codes_setting, flat_index, ivf_index
+
 VectorKind = Literal["flat", "ivf"]
 # flat search grows linearly: measured on a 2-core x86 machine (docs/BENCHMARKS.md), one
 # thread scans ~10-20M vectors/s, so 200k vectors cost ~10-20 ms a query; IVF stays ~1-3 ms
 APPROX_FROM = 200_000
 EXACT_FILTER_MAX = 20_000  # a filter allowing at most this many rows is searched exactly, even with IVF
 _BLOCK = 65_536  # rows per block when a whole store is scanned (finiteness check)
+_RANGE_SAMPLE = 65_536  # rows an int8 flat store trains its per-dimension ranges on
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,9 @@ class FaissStore:
         self.nprobe = nprobe
         self.trained_rows = trained_rows or int(index.ntotal)  # rows the IVF lists were trained on
         self.path = path  # the file it is memory-mapped from (None: in memory)
+        self.codes: ChunkCodes = codes_of(index, kind)
         self._rows: np.ndarray | None = None
-        if kind == "flat" and index.ntotal:
+        if kind == "flat" and self.codes == "float32" and index.ntotal:
             import faiss
 
             # a view of FAISS's own storage (or of the memory map): no second copy of the vectors
@@ -164,7 +173,7 @@ class FaissStore:
         return int(self.index.ntotal)
 
     def as_array(self) -> np.ndarray | StoredRows:
-        """All rows as an array-like: a zero-copy view (flat) or a row reader (ivf)."""
+        """All rows as an array-like: a zero-copy view (flat float32) or a row reader (decoding codes)."""
         if self._rows is not None:
             return self._rows
         if not len(self):
@@ -211,9 +220,10 @@ class FaissStore:
         import faiss
 
         faiss.write_index(self.index, str(path))
-        entry: dict[str, Any] = {"kind": self.kind}
+        entry: dict[str, Any] = {"kind": self.kind, "codes": self.codes}
         if self.kind == "ivf":
             entry["nprobe"] = self.nprobe
+        if self.kind == "ivf" or self.codes == "int8":
             entry["trained_rows"] = self.trained_rows
         return entry
 
@@ -269,10 +279,20 @@ def _exact(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, k: int) -> 
     return rows[top].astype(np.int64), scores[top].astype(np.float32)
 
 
-def build_store(vectors: np.ndarray, kind: VectorKind | Literal["auto"] = "auto", nprobe: int = 0) -> FaissStore:
-    """A store over ``vectors`` (n, dim), normalised: flat below ``APPROX_FROM`` rows, IVF from there.
+def _sample(vectors: np.ndarray, size: int) -> np.ndarray:
+    """A fixed sample of at most ``size`` rows, in row order, as float32."""
+    n = len(vectors)
+    picked = np.sort(np.random.default_rng(0).choice(n, size=min(n, size), replace=False))
+    return np.ascontiguousarray(vectors[picked], dtype=np.float32)
 
-    Deterministic: the IVF training sample and k-means seed are fixed.
+
+def build_store(
+    vectors: np.ndarray, kind: VectorKind | Literal["auto"] = "auto", nprobe: int = 0, codes: ChunkCodes = DEFAULT_CODES
+) -> FaissStore:
+    """A store over ``vectors`` (n, dim), normalised: flat below ``APPROX_FROM`` rows, IVF from there,
+    holding ``codes``.
+
+    Deterministic: the training samples (IVF lists, int8 ranges) and the k-means seed are fixed.
     """
     import faiss
 
@@ -280,37 +300,44 @@ def build_store(vectors: np.ndarray, kind: VectorKind | Literal["auto"] = "auto"
     if kind == "auto":
         kind = "ivf" if n >= APPROX_FROM else "flat"
     if kind == "flat":
-        flat = faiss.IndexFlatIP(dim)
-        if n:
-            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return FaissStore(flat, "flat")
-    nlist = _nlist(n)
-    quantizer = faiss.IndexFlatIP(dim)
-    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    ivf.cp.spherical = True
-    ivf.cp.seed = 1234
-    sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
-    ivf.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+        index = flat_index(dim, codes)
+        if n and not index.is_trained:
+            index.train(_sample(vectors, _RANGE_SAMPLE))
+        nlist = 0
+    else:
+        nlist = _nlist(n)
+        index = ivf_index(faiss.IndexFlatIP(dim), dim, nlist, codes)
+        index.cp.spherical = True
+        index.cp.seed = 1234
+        index.train(_sample(vectors, 64 * nlist))
     for start in range(0, n, _BLOCK * 4):
-        ivf.add(np.ascontiguousarray(vectors[start : start + _BLOCK * 4], dtype=np.float32))
-    ivf.make_direct_map()  # saved with the index: row lookups work on a memory map too
-    return FaissStore(ivf, "ivf", nprobe or default_nprobe(nlist), trained_rows=n)
+        index.add(np.ascontiguousarray(vectors[start : start + _BLOCK * 4], dtype=np.float32))
+    if kind == "flat":
+        return FaissStore(index, "flat", trained_rows=n)
+    index.make_direct_map()  # saved with the index: row lookups work on a memory map too
+    return FaissStore(index, "ivf", nprobe or default_nprobe(nlist), trained_rows=n)
 
 
 def extend_store(
-    store: VectorStore | None, kept: np.ndarray | None, new: np.ndarray, growth: float
+    store: VectorStore | None,
+    kept: np.ndarray | None,
+    new: np.ndarray,
+    growth: float,
+    codes: ChunkCodes = DEFAULT_CODES,
 ) -> FaissStore | None:
-    """An IVF ``store`` with rows ``kept`` (None: all of them, in order) followed by ``new``, its
-    trained lists reused (no k-means); None when the caller must build a store anew: ``store``
-    is not FAISS IVF, or the result would hold more than ``growth`` times the rows its lists
-    were trained on.
+    """A trained ``store`` (IVF, or flat with int8 codes) with rows ``kept`` (None: all of them, in
+    order) followed by ``new``, its lists and ranges reused (no training); None when the caller
+    must build a store anew: ``store`` is not a trained FAISS store holding ``codes``, or the
+    result would hold more than ``growth`` times the rows it was trained on.
 
-    Only new rows are assigned to lists when every row is kept; when rows go (articles removed
-    or replaced, the rows renumbered) the kept rows are assigned again to the same lists.
+    Only new rows are added when every row is kept; when rows go (articles removed or replaced,
+    the rows renumbered) the kept rows are added again (to the same lists; int8 codes decode
+    and encode to the same codes under the same ranges).
     """
     import faiss
 
-    if not (isinstance(store, FaissStore) and store.kind == "ivf"):
+    trained = isinstance(store, FaissStore) and (store.kind == "ivf" or store.codes == "int8")
+    if not (isinstance(store, FaissStore) and trained and store.codes == codes):
         return None
     total = (len(store) if kept is None else len(kept)) + len(new)
     if total > growth * store.trained_rows:
@@ -323,16 +350,21 @@ def extend_store(
             index.add(np.ascontiguousarray(store.vectors(kept[start : start + _BLOCK * 4]), dtype=np.float32))
     if len(new):
         index.add(np.ascontiguousarray(new, dtype=np.float32))
-    index.make_direct_map()
-    return FaissStore(index, "ivf", store.nprobe, trained_rows=store.trained_rows)
+    if store.kind == "ivf":
+        index.make_direct_map()
+    return FaissStore(index, store.kind, store.nprobe, trained_rows=store.trained_rows)
 
 
-def store_to_write(given: VectorStore | None, vectors: Any, dim: int, kind: VectorKind | Literal["auto"]) -> FaissStore:
+def store_to_write(
+    given: VectorStore | None, vectors: Any, dim: int, kind: VectorKind | Literal["auto"], settings: dict[str, Any]
+) -> FaissStore:
     """``given`` when it is a FAISS store of every row in ``vectors`` (a loaded or extended one, of the
-    kind asked for), else a store built from ``vectors``."""
-    if isinstance(given, FaissStore) and len(given) == len(vectors) and kind in ("auto", given.kind):
+    kind and with the codes ``settings`` ask for), else a store built from ``vectors``."""
+    codes = codes_setting(settings)
+    whole = isinstance(given, FaissStore) and len(given) == len(vectors) and kind in ("auto", given.kind)
+    if whole and isinstance(given, FaissStore) and given.codes == codes:
         return given
-    return build_store(np.asarray(vectors, dtype=np.float32).reshape(-1, dim), kind)
+    return build_store(np.asarray(vectors, dtype=np.float32).reshape(-1, dim), kind, codes=codes)
 
 
 def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissStore:
@@ -351,12 +383,14 @@ def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissSt
         index = faiss.read_index(str(source), flags)
     else:
         index = faiss.deserialize_index(np.frombuffer(source, dtype=np.uint8))
-    expected = faiss.IndexFlatIP if kind == "flat" else faiss.IndexIVFFlat
-    if not isinstance(index, expected):
-        raise ValueError(f"a {type(index).__name__}, the manifest says {kind}")
+    codes = codes_of(index, kind)
+    if codes != entry.get("codes", "float32"):  # formats 1 and 2: float32, not recorded
+        raise ValueError(f"{codes} codes, the manifest says {entry.get('codes', 'float32')}")
     if index.d != dim:
         raise ValueError(f"vectors of dimension {index.d}, the manifest says {dim}")
     nprobe, trained = entry.get("nprobe", 0), entry.get("trained_rows", 0)  # absent before incremental adds
     if kind == "ivf" and not (type(nprobe) is int and nprobe >= 1 and type(trained) is int and trained >= 0):
         raise ValueError(f"nprobe {nprobe!r} / trained_rows {trained!r} are not positive integers")
+    if not (type(trained) is int and trained >= 0):
+        raise ValueError(f"trained_rows {trained!r} is not a positive integer")
     return FaissStore(index, kind, nprobe, trained, source if isinstance(source, Path) else None)

@@ -22,11 +22,13 @@ import numpy as np
 from index.errors import CorruptIndexError, IndexMismatchError
 from index.records import Article, Chunk
 
+# 3: chunks.faiss may hold coded vectors (int8 by default, float16; the manifest's vectors entry names
+# them, index/store/codes.py); otherwise as 2.
 # 2: chunks.jsonl without the chunk text (a span of its article), sentences.npy as int32, sentence
 # vectors as int8 codes (sentence_vectors.npy) with one float32 scale a row (sentence_scales.npy);
 # 1: the text in chunks.jsonl, int64 sentence rows, float16 sentence vectors. Both are read.
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 # files every generation has; the manifest must hold a checksum for each (but chunks.faiss when Milvus
 # holds the vectors: its collection is checked by dimension and row count instead)
 REQUIRED_FILES = (

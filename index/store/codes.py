@@ -1,0 +1,93 @@
+"""Chunk vector codes: the ``chunk_codes`` setting <-> the FAISS index that stores the vectors that way.
+
+- ``float32`` (the default for now): ``IndexFlatIP`` / ``IndexIVFFlat``, the vectors as given
+  (1,536 bytes a 384-dim vector; every index of formats 1 and 2).
+- ``float16``: ``IndexScalarQuantizer`` QT_fp16 (768 bytes); nothing to train, and a decoded row
+  encodes to the same code, so rebuilding a store from its own rows changes nothing.
+- ``int8``: QT_8bit, one byte a component in a per-dimension range trained on the rows
+  once (384 bytes), the rows' minimum to maximum widened by a fifth of it on each side
+  (``RANGE_MARGIN``), so that rows added later seldom fall outside and get clipped. On the
+  realtimeqa 2026 chunk vectors (MiniLM, 384 dims), ranges trained on half the rows code the
+  other half with no component clipped, and an inner product with a unit query moves by 0.0005
+  on average (0.003 at most); without the margin, 1e-4 of the components are clipped and the
+  error reaches 0.013. A decoded row encodes to the same code under the same ranges, so later
+  writes reuse the trained ranges (``vectors.extend_store``) instead of training on decoded rows.
+
+FAISS scores coded rows on their decoded values, so a store agrees with NumPy over
+``store.vectors(...)``. Milvus keeps float32 vectors whatever this setting says.
+
+int8 brings the realtimeqa 2026 index to 3,789 bytes a chunk (issue 18's 4,000) with one short
+answer of 118 changed (docs/BENCHMARKS.md). It becomes the default once the test that wants FAISS
+and Milvus vectors equal (tests/test_milvus_store.py) allows coded FAISS rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+ChunkCodes = Literal["float32", "float16", "int8"]
+DEFAULT_CODES: ChunkCodes = "float32"  # int8 meets issue 18's size; see the module docstring
+_QTYPES = {"float16": "QT_fp16", "int8": "QT_8bit"}  # names of faiss.ScalarQuantizer's quantizer types
+RANGE_MARGIN = 0.2  # int8: each dimension's trained range grows by this share of it on each side
+
+
+def check_codes(codes: Any) -> ChunkCodes:
+    """``codes`` when it names a kind of codes (else ``ValueError``)."""
+    if codes not in get_args(ChunkCodes):
+        raise ValueError(f"chunk_codes={codes!r}: must be one of {', '.join(get_args(ChunkCodes))}")
+    chosen: ChunkCodes = codes
+    return chosen
+
+
+def codes_setting(settings: Mapping[str, Any]) -> ChunkCodes:
+    """The codes an index's settings ask for (the default when they predate the setting)."""
+    return check_codes(settings.get("chunk_codes", DEFAULT_CODES))
+
+
+def _qtype(codes: ChunkCodes) -> Any:
+    import faiss
+
+    return getattr(faiss.ScalarQuantizer, _QTYPES[codes])
+
+
+def _with_margin(index: Any) -> Any:
+    """``index`` (a scalar quantizer index) training its ranges as min..max widened by ``RANGE_MARGIN``."""
+    import faiss
+
+    index.sq.rangestat = faiss.ScalarQuantizer.RS_minmax
+    index.sq.rangestat_arg = RANGE_MARGIN
+    return index
+
+
+def flat_index(dim: int, codes: ChunkCodes) -> Any:
+    """An empty exact-search index holding ``codes`` (an int8 one must be trained before adds)."""
+    import faiss
+
+    if codes == "float32":
+        return faiss.IndexFlatIP(dim)
+    return _with_margin(faiss.IndexScalarQuantizer(dim, _qtype(codes), faiss.METRIC_INNER_PRODUCT))
+
+
+def ivf_index(quantizer: Any, dim: int, nlist: int, codes: ChunkCodes) -> Any:
+    """An empty IVF index over ``quantizer`` holding ``codes`` (rows coded whole, not as residuals)."""
+    import faiss
+
+    if codes == "float32":
+        return faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    coded = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, _qtype(codes), faiss.METRIC_INNER_PRODUCT, False)
+    return _with_margin(coded)
+
+
+def codes_of(index: Any, kind: str) -> ChunkCodes:
+    """The codes a read FAISS ``index`` holds; ``ValueError`` when it is not a ``kind`` index this newsqa writes."""
+    import faiss
+
+    if isinstance(index, faiss.IndexFlatIP if kind == "flat" else faiss.IndexIVFFlat):
+        return "float32"
+    coded = faiss.IndexScalarQuantizer if kind == "flat" else faiss.IndexIVFScalarQuantizer
+    if isinstance(index, coded) and index.metric_type == faiss.METRIC_INNER_PRODUCT:
+        for codes, name in _QTYPES.items():
+            if index.sq.qtype == getattr(faiss.ScalarQuantizer, name):
+                return check_codes(codes)
+    raise ValueError(f"a {type(index).__name__}, the manifest says {kind}")
