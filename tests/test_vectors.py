@@ -141,3 +141,16 @@ def test_asking_does_not_import_the_ui_or_plotting() -> None:
     code = f"import sys, ui.cli, qa.assistant; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_rows_read_from_a_store_outlive_it() -> None:
+    # a view of FAISS's memory must keep the index alive: once freed, the rows read garbage (5.28 off
+    # before the fix) or crash the process, so the check runs in a child process
+    code = (
+        "import gc, numpy as np; from index.store.vectors import build_store; "
+        "x = np.random.default_rng(0).normal(size=(50000, 64)).astype(np.float32); "
+        "rows = np.asarray(build_store(x, 'flat', codes='float32').as_array())[100:200]; gc.collect(); "
+        "junk = [np.ones(10**6) for _ in range(20)]; print(float(np.abs(rows - x[100:200]).max()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "0.0", out.stderr[-300:]

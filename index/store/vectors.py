@@ -159,11 +159,8 @@ class FaissStore:
             import faiss
 
             # a view of FAISS's own storage (or of the memory map): no second copy of the vectors
-            raw = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-            pinned = raw.view(_Pinned)
-            pinned.owner = index  # every view below keeps the FAISS index (and its memory) alive
-            self._rows = pinned.view(np.ndarray)
-            self._rows.flags.writeable = False
+            raw = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+            self._rows = np.asarray(_Memory(raw, index)).reshape(index.ntotal, index.d)
 
     @property
     def dim(self) -> int:
@@ -233,10 +230,14 @@ class FaissStore:
         return all(np.isfinite(self.vectors(np.arange(a, min(a + _BLOCK, n)))).all() for a in range(0, n, _BLOCK))
 
 
-class _Pinned(np.ndarray):
-    """An array that holds a reference to the object owning its memory."""
+class _Memory:
+    """Read-only memory that ``owner`` holds (FAISS's vectors), for NumPy: an array made from it, and
+    every view of that array, keeps this object and so ``owner`` alive. (An ndarray subclass would
+    not: NumPy skips plain arrays and subclass views when it links a view to its base.)"""
 
-    owner: Any = None
+    def __init__(self, raw: np.ndarray, owner: Any) -> None:
+        self.owner = owner
+        self.__array_interface__ = {**raw.__array_interface__, "data": (raw.__array_interface__["data"][0], True)}
 
 
 class _Rows(Protocol):
