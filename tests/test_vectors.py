@@ -11,6 +11,7 @@ import pytest
 
 from index.build import add_articles
 from index.embed import HashingEmbedder
+from index.errors import SettingsError
 from index.records import Article
 from index.settings import IndexSettings
 from index.store.codes import DEFAULT_CODES, ChunkCodes
@@ -154,3 +155,8 @@ def test_rows_read_from_a_store_outlive_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "0.0", out.stderr[-300:]
+
+
+def test_unknown_chunk_codes_are_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="chunk_codes='int4': must be one of float32, float16, int8"):
+        IndexSettings(chunk_codes="int4")  # type: ignore[arg-type]
