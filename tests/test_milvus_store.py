@@ -49,7 +49,8 @@ def corpus(n: int = 24, offset: int = 0) -> list[Article]:
 
 def build(root: Path, kind: str, articles: list[Article]) -> HashingEmbedder:
     embedder = HashingEmbedder(dim=64)
-    settings = IndexSettings(embedder=embedder.name, chunk_size=120, chunk_overlap=0, store=kind)  # type: ignore[arg-type]
+    # FAISS with float32 codes: the exact search that Milvus (float32 vectors) is compared with
+    settings = IndexSettings(embedder=embedder.name, chunk_size=120, chunk_overlap=0, store=kind, chunk_codes="float32")  # type: ignore[arg-type]
     add_articles(root, articles, settings, embedder)
     return embedder
 

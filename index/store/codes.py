@@ -1,10 +1,10 @@
 """Chunk vector codes: the ``chunk_codes`` setting <-> the FAISS index that stores the vectors that way.
 
-- ``float32`` (the default for now): ``IndexFlatIP`` / ``IndexIVFFlat``, the vectors as given
+- ``float32``: ``IndexFlatIP`` / ``IndexIVFFlat``, the vectors as given
   (1,536 bytes a 384-dim vector; every index of formats 1 and 2).
 - ``float16``: ``IndexScalarQuantizer`` QT_fp16 (768 bytes); nothing to train, and a decoded row
   encodes to the same code, so rebuilding a store from its own rows changes nothing.
-- ``int8``: QT_8bit, one byte a component in a per-dimension range trained on the rows
+- ``int8`` (the default): QT_8bit, one byte a component in a per-dimension range trained on the rows
   once (384 bytes), the rows' minimum to maximum widened by a fifth of it on each side
   (``RANGE_MARGIN``), so that rows added later seldom fall outside and get clipped. On the
   realtimeqa 2026 chunk vectors (MiniLM, 384 dims), ranges trained on half the rows code the
@@ -17,8 +17,7 @@ FAISS scores coded rows on their decoded values, so a store agrees with NumPy ov
 ``store.vectors(...)``. Milvus keeps float32 vectors whatever this setting says.
 
 int8 brings the realtimeqa 2026 index to 3,789 bytes a chunk (issue 18's 4,000) with one short
-answer of 118 changed (docs/BENCHMARKS.md). It becomes the default once the test that wants FAISS
-and Milvus vectors equal (tests/test_milvus_store.py) allows coded FAISS rows.
+answer of 118 changed (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 ChunkCodes = Literal["float32", "float16", "int8"]
-DEFAULT_CODES: ChunkCodes = "float32"  # int8 meets issue 18's size; see the module docstring
+DEFAULT_CODES: ChunkCodes = "int8"
 _QTYPES = {"float16": "QT_fp16", "int8": "QT_8bit"}  # names of faiss.ScalarQuantizer's quantizer types
 RANGE_MARGIN = 0.2  # int8: each dimension's trained range grows by this share of it on each side
 
