@@ -92,8 +92,11 @@ def render(rows: Sequence[Timed], index: Path, baseline: Path | None, who: str, 
     lines = [
         "# Cold `newsqa ask`: a name question vs one that needs no name",
         "",
-        f"Made by `python -m eval.cold_cli --index {index}"
-        + (f" --baseline-src {baseline}`" if baseline else "`")
+        "Made by `python -m eval.cold_cli --index INDEX"  # the folders' names only: they are this machine's
+        + (" --baseline-src BASELINE`" if baseline else "`")
+        + f" (INDEX: {Path(index).name}"
+        + (f", BASELINE: a checkout of {Path(baseline).name}" if baseline else "")
+        + ")"
         + f"; {len(rows[0].seconds)} runs of each command, interleaved, after one warm-up round.",
         "Wall time from process start to exit, medians; the machine has 2 cores shared with other jobs,",
         "so absolute figures move between runs: compare the columns of one run.",

@@ -22,9 +22,10 @@ from index.errors import BadInputError, IndexMismatchError, IndexNotFoundError
 from index.read.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
 from index.records import Article, Chunk
 from index.settings import IndexSettings
+from index.store.extend import extend_store
 from index.store.generations import IndexData, current_generation, load_index, save_index, write_lock
 from index.store.rows import QuantizedRows
-from index.store.vectors import FaissStore, VectorStore, extend_store
+from index.store.vectors import FaissStore, VectorStore
 
 EMBED_GROUP = 256  # chunks per embedder call: the progress bar's step
 

@@ -17,7 +17,8 @@ def test_the_table_compares_each_command_with_the_what_question() -> None:
     assert "| who (this checkout) | 2.50 | 2.00 | 3.00 | +0.75 s | no | Thomas Jefferson |" in text
     assert "| what (this checkout) | 1.75 | 1.50 | 2.00 | +0.00 s | no | a theme |" in text
     assert "| who (baseline) | 4.25 | 4.00 | 9.00 | +2.50 s | yes |" in text
-    assert "--baseline-src /tmp/old" in text and "3 runs" in text
+    assert "--baseline-src BASELINE" in text and "a checkout of old" in text and "3 runs" in text
+    assert "/tmp" not in text  # the page is committed: no folder of the machine it ran on
 
 
 def test_the_command_is_newsqa_ask_with_json() -> None:

@@ -111,10 +111,12 @@ def test_cli_index_embeds_only_new_and_changed_articles(tmp_path: Path, monkeypa
     assert len(data.articles) == 31 and data.articles[edited.id].text == edited.text
     for chunk in data.chunks:  # the old version's chunks are gone, the new ones point into the new text
         assert data.articles[chunk.article_id].text[chunk.start : chunk.end] == chunk.text
-    assert np.array_equal(  # untouched articles keep their stored vectors
-        data.chunk_vectors[[i for i, c in enumerate(data.chunks) if c.article_id == first[0].id]],
-        built.chunk_vectors[[i for i, c in enumerate(built.chunks) if c.article_id == first[0].id]],
-    )
+    # untouched articles keep their stored vectors (not embedded again: counted above), within the
+    # int8 codes' step when the new rows widened the ranges and every row was coded again; a row of
+    # another chunk would be about 0.3 off
+    kept = data.chunk_vectors[[i for i, c in enumerate(data.chunks) if c.article_id == first[0].id]]
+    before = built.chunk_vectors[[i for i, c in enumerate(built.chunks) if c.article_id == first[0].id]]
+    assert np.abs(np.asarray(kept) - np.asarray(before)).max() <= 0.01
 
 
 def test_cli_remove_deletes_and_reports_unknown_ids(tiny_index: Path, articles: list[Article]) -> None:

@@ -6,12 +6,13 @@
   encodes to the same code, so rebuilding a store from its own rows changes nothing.
 - ``int8`` (the default): QT_8bit, one byte a component in a per-dimension range trained on the rows
   once (384 bytes), the rows' minimum to maximum widened by a fifth of it on each side
-  (``RANGE_MARGIN``), so that rows added later seldom fall outside and get clipped. On the
+  (``RANGE_MARGIN``), so that rows added later seldom fall outside (one that does would be
+  clipped: the ranges are then trained again, ``fits_ranges``, ``extend.extend_store``). On the
   realtimeqa 2026 chunk vectors (MiniLM, 384 dims), ranges trained on half the rows code the
   other half with no component clipped, and an inner product with a unit query moves by 0.0005
   on average (0.003 at most); without the margin, 1e-4 of the components are clipped and the
   error reaches 0.013. A decoded row encodes to the same code under the same ranges, so later
-  writes reuse the trained ranges (``vectors.extend_store``) instead of training on decoded rows.
+  writes reuse the trained ranges (``extend.extend_store``) instead of training on decoded rows.
 
 FAISS scores coded rows on their decoded values, so a store agrees with NumPy over
 ``store.vectors(...)``. Milvus keeps float32 vectors whatever this setting says.
@@ -76,6 +77,21 @@ def ivf_index(quantizer: Any, dim: int, nlist: int, codes: ChunkCodes) -> Any:
         return faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     coded = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, _qtype(codes), faiss.METRIC_INNER_PRODUCT, False)
     return _with_margin(coded)
+
+
+def fits_ranges(index: Any, rows: Any) -> bool:
+    """Whether ``rows`` lie inside the per-dimension ranges an int8 ``index`` was trained with (True
+    for other codes, which have no ranges): a row outside would be clipped, and its vector lost."""
+    import faiss
+    import numpy as np
+
+    sq = getattr(index, "sq", None)
+    if sq is None or sq.qtype != faiss.ScalarQuantizer.QT_8bit:
+        return True
+    trained = faiss.vector_to_array(sq.trained)  # per dimension: the lowest value, then the range's width
+    low, width = trained[: index.d], trained[index.d : 2 * index.d]
+    rows = np.asarray(rows, dtype=np.float32)
+    return bool(((rows >= low) & (rows <= low + width)).all())
 
 
 def codes_of(index: Any, kind: str) -> ChunkCodes:
