@@ -28,7 +28,7 @@ def test_a_question_caps_every_blas_pool_at_one_thread() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     before, after = json.loads(done.stdout)
-    assert before and max(before) == 4  # the cap has something to do
+    assert before and max(before) > 1  # the cap has something to do (a BLAS may cap 4 at the core count)
     assert after == [1] * len(before)
 
 
