@@ -69,7 +69,7 @@ def resolve_today(today: date | str | None = None) -> date | None:
         try:
             return date.fromisoformat(today.strip())
         except ValueError as exc:
-            raise SettingsError(f"today: {today!r} is not a date; use YYYY-MM-DD or \"undated\"") from exc
+            raise SettingsError(f'today: {today!r} is not a date; use YYYY-MM-DD or "undated"') from exc
     raise TypeError(f"today must be a date, a datetime, an ISO date string or None, not {type(today).__name__}")
 
 
@@ -323,7 +323,6 @@ def load_assistant(
     ``index_dir`` None means the bundled sample corpus, built on first use.
     """
     from index.store.generations import read_manifest
-
 
     builder: Embedder | None = None
     if index_dir is None:
