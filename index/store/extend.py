@@ -4,12 +4,26 @@ its training; split from vectors.py, whose stores it extends."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from index.errors import CorruptIndexError
 from index.store.codes import DEFAULT_CODES, ChunkCodes, fits_ranges, ivf_index
 from index.store.vectors import _BLOCK, _RANGE_SAMPLE, FaissStore, VectorStore, _sample
+from index.store.verify import file_sha256
+
+
+def _unchanged(store: FaissStore) -> Path:
+    """The memory-mapped store's file, once its checksum still matches the manifest's."""
+    assert store.path is not None
+    if store.checksum is not None and file_sha256(store.path) != store.checksum:
+        raise CorruptIndexError(
+            f"{store.path}: changed since it was loaded (checksum differs from the manifest); the index "
+            f"was not written: run the command again, or rebuild with newsqa index --rebuild"
+        )
+    return store.path
 
 
 def extend_store(
@@ -40,8 +54,9 @@ def extend_store(
         return None
     if not fits_ranges(store.index, new):
         return _ranges_again(store, kept, new)
-    # a memory-mapped IVF cannot be cloned (FAISS's on-disk lists): it is read again, into memory
-    index: Any = faiss.read_index(str(store.path)) if store.path is not None else faiss.clone_index(store.index)
+    # a memory-mapped IVF cannot be cloned (FAISS's on-disk lists): it is read again, into memory,
+    # checked again first (minutes of embedding may have passed since it was loaded)
+    index: Any = faiss.read_index(str(_unchanged(store))) if store.path is not None else faiss.clone_index(store.index)
     if kept is not None:
         index.reset()  # empties the lists, keeps the trained centroids
         for start in range(0, len(kept), _BLOCK * 4):

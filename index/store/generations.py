@@ -303,6 +303,7 @@ def _vector_store(generation: Path, manifest: dict[str, Any], root: Path) -> Fai
         else _verified_bytes(generation, name, manifest["checksums"][name], root)
     )
     store: FaissStore = _parse(path, root, lambda s: read_store(s, entry, manifest["embedder"]["dim"]), source)
+    store.checksum = manifest["checksums"][name] if large else None
     return store
 
 

@@ -154,6 +154,7 @@ class FaissStore:
         self.nprobe = nprobe
         self.trained_rows = trained_rows or int(index.ntotal)  # rows the IVF lists were trained on
         self.path = path  # the file it is memory-mapped from (None: in memory)
+        self.checksum: str | None = None  # that file's sha256 in the manifest, checked before it is read again
         self.codes: ChunkCodes = codes_of(index, kind)
         self._rows: np.ndarray | None = None
         if kind == "flat" and self.codes == "float32" and index.ntotal:
