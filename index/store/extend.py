@@ -11,7 +11,7 @@ import numpy as np
 
 from index.errors import CorruptIndexError
 from index.store.codes import DEFAULT_CODES, ChunkCodes, fits_ranges, ivf_index
-from index.store.vectors import _BLOCK, _RANGE_SAMPLE, FaissStore, VectorStore, _sample
+from index.store.vectors import _BLOCK, _RANGE_SAMPLE, FaissStore, VectorStore
 from index.store.verify import file_sha256
 
 
@@ -76,12 +76,14 @@ def _ranges_again(store: FaissStore, kept: np.ndarray | None, new: np.ndarray) -
 
     if store.kind != "ivf":
         return None
-    rows = store.vectors(np.arange(len(store)) if kept is None else kept)
-    every = np.ascontiguousarray(np.vstack([rows, new]), dtype=np.float32)
+    old = np.arange(len(store)) if kept is None else kept
+    picked = np.random.default_rng(0).permutation(len(old))[:_RANGE_SAMPLE]  # the rows are decoded a block at a time
+    sample = np.vstack([store.vectors(old[np.sort(picked)]), new]).astype(np.float32)  # every new row: none clipped
     quantizer = faiss.clone_index(faiss.downcast_index(store.index.quantizer))  # trained: FAISS skips k-means
-    index = ivf_index(quantizer, every.shape[1], store.index.nlist, store.codes)
-    index.train(_sample(every, _RANGE_SAMPLE))
-    for start in range(0, len(every), _BLOCK * 4):
-        index.add(every[start : start + _BLOCK * 4])
+    index = ivf_index(quantizer, sample.shape[1], store.index.nlist, store.codes)
+    index.train(sample)
+    for start in range(0, len(old), _BLOCK * 4):
+        index.add(np.ascontiguousarray(store.vectors(old[start : start + _BLOCK * 4]), dtype=np.float32))
+    index.add(np.ascontiguousarray(new, dtype=np.float32))
     index.make_direct_map()
     return FaissStore(index, "ivf", store.nprobe, trained_rows=store.trained_rows)
