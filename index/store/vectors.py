@@ -12,7 +12,7 @@ Either holds its rows as ``codes`` (``index/store/codes.py``): float32 (``IndexF
 quantizer with per-dimension ranges trained once).
   Filters with few allowed rows are searched exactly instead (an IVF probe could miss them).
   Its lists are trained on a sample once; later adds go into the trained lists
-  (``extend_store``, no k-means) until the index has grown ``retrain_growth`` times past
+  (``extend.extend_store``, no k-means) until the index has grown ``retrain_growth`` times past
   the rows it was trained on (``trained_rows``, kept in the manifest), when it is trained anew.
   A flat store with int8 codes keeps its trained ranges by the same rule.
 
