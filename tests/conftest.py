@@ -10,9 +10,12 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # Milvus Lite's in-process gRPC logs its shutdown as errors
 
+import contextlib
+import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +84,21 @@ def tiny_index(tmp_path: Path, articles: list[Article], embedder: HashingEmbedde
     root = tmp_path / "index"
     add_articles(root, articles, IndexSettings(embedder=embedder.name, chunk_size=200, chunk_overlap=0), embedder)
     return root
+
+
+@contextlib.contextmanager
+def serving(demo: Any) -> Iterator[str]:
+    """``demo`` (``ui.web.build_app``'s app) launched on a free local port: its URL; closed afterwards."""
+    from ui.web import launch
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
 
 
 def small_index(root: Path, articles: list[Article], embedder: HashingEmbedder) -> Path:

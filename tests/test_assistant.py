@@ -160,5 +160,3 @@ def test_reload_picks_up_new_articles_and_answers_stay_consistent_meanwhile(
     assert assistant.data.generation == load_index(tiny_index).generation == "gen-000002"
     assert "four miles" in assistant.ask("How high did the volcano ash go?").answer
     assert assistant.reload() is False
-
-

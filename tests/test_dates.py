@@ -56,5 +56,3 @@ def test_no_time_words_no_window_and_no_today_no_intent() -> None:
     assert date_intent("Who may lead the party?", TODAY) == DateIntent()
     assert date_intent("What is the latest on the strike?", TODAY) == DateIntent(recent=True)
     assert date_intent("What happened this week?", None) == DateIntent()
-
-

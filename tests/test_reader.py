@@ -117,8 +117,6 @@ def test_asked_parses_the_question_once() -> None:
     assert {"port", "ellis"} <= asked.names
 
 
-
-
 class _Tagger:
     def entities(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         return [[(0, 7, "PERSON")] if t.startswith("Whitfield") else [] for t in texts]

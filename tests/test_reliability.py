@@ -131,6 +131,7 @@ def test_cli_remove_deletes_and_reports_unknown_ids(tiny_index: Path, articles: 
 
 # ---------------------------------------------------------------- 2. crash safety: SIGKILL at random points
 
+
 @pytest.mark.slow
 def test_sigkill_at_random_points_leaves_the_old_or_the_new_index(tmp_path: Path) -> None:
     results = kill_trials(main, tmp_path, trials=24)  # each one asserts old-or-new, loadable, and a clean next run

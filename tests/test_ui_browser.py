@@ -9,11 +9,12 @@ test-artifacts/screenshots/ (not committed).
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
@@ -49,26 +50,17 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mp = pytest.MonkeyPatch()
     mp.setenv("NEWSQA_HOME", str(tmp_path_factory.mktemp("browser-home")))
     from qa.assistant import load_assistant
-    from ui.web import build_app, launch
+    from ui.web import build_app
 
-    demo = build_app(load_assistant())  # the bundled sample with the real model, built here
-    port = _free_port()
-    launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        with serving(build_app(load_assistant())) as url:  # the bundled sample with the real model, built here
+            yield url
     finally:
-        demo.close()
         mp.undo()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,24 +10,14 @@ import pytest
 from index.embed import HashingEmbedder
 from qa.assistant import Assistant
 from qa.settings import QASettings
+from tests.conftest import serving
 from ui import web as ui_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tiny_index: Path, embedder: HashingEmbedder) -> Iterator[str]:
-    demo = ui_app.build_app(Assistant(tiny_index, embedder, QASettings(reader="rules")))
-    port = _free_port()
-    ui_app.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with serving(ui_app.build_app(Assistant(tiny_index, embedder, QASettings(reader="rules")))) as url:
+        yield url
 
 
 @pytest.mark.timeout(120)

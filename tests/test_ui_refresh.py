@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,25 +11,16 @@ import pytest
 from index.embed import HashingEmbedder
 from qa.assistant import Assistant
 from qa.settings import QASettings
+from tests.conftest import serving
 from ui import web as ui_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def served(tiny_index: Path, embedder: HashingEmbedder) -> Iterator[tuple[str, ui_app.ChatHandlers, Any]]:
     assistant = Assistant(tiny_index, embedder, QASettings(reader="rules"))
     demo = ui_app.build_app(assistant)
-    port = _free_port()
-    ui_app.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", ui_app.ChatHandlers(assistant), demo
-    finally:
-        demo.close()
+    with serving(demo) as url:
+        yield url, ui_app.ChatHandlers(assistant), demo
 
 
 def _on_load(demo: Any) -> list[Any]:
