@@ -319,11 +319,13 @@ def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
         wanted = list(dict.fromkeys(ids))
         drop = {i for i in wanted if i in data.articles}
         lines = tuple(IngestLine(i, "rejected", 0, "no article with this id") for i in wanted if i not in drop)
-        rows = _kept_rows(data, drop)
-        extended = _extend(data.store, rows, np.zeros((0, data.dim), np.float32), IndexSettings(**data.settings))
-        kept = _without(data, drop)
-        kept = replace(kept, store=extended, chunk_vectors=extended.as_array()) if extended else kept
-        generation = save_index(root, kept) if drop else current_generation(root)
+        generation, kept = current_generation(root), data
+        if drop:  # else nothing to write: the store is not read again
+            rows = _kept_rows(data, drop)
+            extended = _extend(data.store, rows, np.zeros((0, data.dim), np.float32), IndexSettings(**data.settings))
+            kept = _without(data, drop)
+            kept = replace(kept, store=extended, chunk_vectors=extended.as_array()) if extended else kept
+            generation = save_index(root, kept)
     assert generation is not None
     return BuildReport(
         index_dir=root,
