@@ -145,3 +145,48 @@ def test_a_killed_write_is_undone_by_the_next(tmp_path: Path) -> None:
     assert {r["article"] for r in rows_in_collection(root)} == set(after.articles)
     assert len(after.vector_store()) == len(after.chunks)
     after.store.close()  # type: ignore[union-attr]
+
+
+class _NoDuplicateInserts:
+    """A client that refuses to insert a key the collection holds: a Milvus server would store the
+    row twice (Milvus Lite replaces it, so a plain Lite run cannot show the difference)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def insert(self, collection: str, rows: list[dict[str, Any]]) -> Any:
+        held = self._client.get(collection, ids=[r["key"] for r in rows], output_fields=["key"])
+        assert not held, f"insert of keys the collection holds: {[r['key'] for r in held][:3]}"
+        return self._client.insert(collection, rows)
+
+
+def test_an_article_removed_then_added_again_has_one_row_a_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its chunks get the keys of their retired rows back: those rows are replaced (upsert), not
+    inserted a second time beside them (a server keeps both, and deleting one deletes both)."""
+    from index.store import milvus_write
+
+    connect = milvus_write.connect
+    monkeypatch.setattr(milvus_write, "connect", lambda uri: _NoDuplicateInserts(connect(uri)))
+    root, embedder = tmp_path / "ix", HashingEmbedder(dim=64)
+    articles = corpus(6)
+    add_articles(root, articles, shared_settings(tmp_path), embedder)
+    back = articles[3]
+    remove_articles(root, [back.id])
+    removed = load_index(root)
+    add_articles(root, [back], embedder=embedder)
+    live = load_index(root)
+    number = read_manifest(root)[1]["vectors"]["generation"]
+    rows = rows_in_collection(root)
+    keys = [r["key"] for r in rows]
+    assert len(keys) == len(set(keys)), "a key is stored twice"
+    theirs = [r for r in rows if r["article"] == back.id]
+    assert theirs and all(r["born"] == number for r in theirs)
+    assert len(live.vector_store()) == len(live.chunks)
+    assert len(removed.vector_store()) == len(removed.chunks)  # the generation without it still lacks it
+    for store in (removed.store, live.store):
+        store.close()  # type: ignore[union-attr]

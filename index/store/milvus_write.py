@@ -79,9 +79,15 @@ def _insert_new(
     vectors: np.ndarray | StoredRows,
     metadata: Sequence[tuple[str, int, str]],
     alive: set[int],
+    retired: set[int],
     number: int,
 ) -> tuple[list[int], int]:
-    """Insert the rows whose keys are not alive; return every row's key and how many were inserted."""
+    """Write the rows whose keys are not alive; return every row's key and how many were written.
+
+    A key in ``retired`` (an article removed, then added again unchanged, while a kept generation
+    still holds its old row) is upserted: the row is reborn in this generation (an older generation
+    kept for readers in flight no longer sees it). A server stores an inserted key twice, and
+    deleting it (``_undo_unfinished``, ``drop_generation``) would then delete both."""
     keys: list[int] = []
     seen: dict[str, int] = {}
     inserted = 0
@@ -97,8 +103,11 @@ def _insert_new(
             for key, vector, (source, day, article) in zip(block_keys, block.tolist(), part, strict=True)
             if key not in alive
         ]
-        if rows:
-            client.insert(collection, rows)
+        fresh = [row for row in rows if row["key"] not in retired]
+        if fresh:
+            client.insert(collection, fresh)
+        if len(fresh) < len(rows):
+            client.upsert(collection, [row for row in rows if row["key"] in retired])
         inserted += len(rows)
         keys.extend(block_keys)
     if len(set(keys)) != len(keys):
@@ -136,7 +145,8 @@ def write_collection(
         else:
             create(client, collection, dim, index, uri)
         alive = set(query_keys(client, collection, f"died == {ALIVE}", uri))
-        keys, inserted = _insert_new(client, collection, vectors, metadata, alive, number)
+        held = set(query_keys(client, collection, f"died < {ALIVE}", uri))
+        keys, inserted = _insert_new(client, collection, vectors, metadata, alive, held, number)
         retired = sorted(alive - set(keys))
         for start in range(0, len(retired), _BATCH):
             rows = [{"key": key, "died": number} for key in retired[start : start + _BATCH]]
