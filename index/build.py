@@ -12,12 +12,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.chunk import Chunker, chunk_sentences
 from index.embed import Embedder, make_embedder
-from index.embed.base import check_embedder_build, embedder_build
+from index.embed.base import check_embedder_build
 from index.errors import BadInputError, IndexMismatchError, IndexNotFoundError
 from index.read.ingest import DEFAULT_MAX_BYTES, FieldMap, IngestLine, ingest_paths
 from index.records import Article, Chunk
@@ -25,7 +26,9 @@ from index.settings import IndexSettings
 from index.store.extend import extend_store
 from index.store.generations import IndexData, current_generation, load_index, save_index, write_lock
 from index.store.rows import QuantizedRows
+from index.store.tables import ArticleTable, chunk_texts
 from index.store.vectors import FaissStore, VectorStore
+from index.update import kept_rows, keyword_after, next_generation, without
 
 EMBED_GROUP = 256  # chunks per embedder call: the progress bar's step
 
@@ -67,42 +70,6 @@ def _empty(settings: IndexSettings, embedder: Embedder) -> IndexData:
     )
 
 
-def _kept_rows(data: IndexData, drop: set[str]) -> np.ndarray | None:
-    """The chunk rows that stay when the articles in ``drop`` go (None: all of them)."""
-    if not drop:
-        return None
-    return np.array([i for i, c in enumerate(data.chunks) if c.article_id not in drop], dtype=np.int64)
-
-
-def _without(data: IndexData, drop: set[str]) -> IndexData:
-    """``data`` minus the articles in ``drop`` (chunk rows renumbered, ids kept)."""
-    keep_rows = _kept_rows(data, drop)
-    if keep_rows is None:
-        return data
-    new_row = np.full(len(data.chunks), -1, dtype=np.int64)
-    new_row[keep_rows] = np.arange(len(keep_rows))
-    sentence_keep = new_row[data.sentences[:, 0]] >= 0 if len(data.sentences) else np.zeros(0, bool)
-    sentences = data.sentences[sentence_keep].copy()
-    if len(sentences):
-        sentences[:, 0] = new_row[sentences[:, 0]]
-    return IndexData(
-        settings=data.settings,
-        articles={k: v for k, v in data.articles.items() if k not in drop},
-        chunks=[data.chunks[i] for i in keep_rows],
-        chunk_vectors=data.chunk_vectors[keep_rows],
-        sentences=sentences,
-        sentence_vectors=_take(data.sentence_vectors, sentence_keep),
-        embedder_name=data.embedder_name,
-        dim=data.dim,
-        embedder_build=data.embedder_build,
-    )
-
-
-def _take(vectors: np.ndarray | QuantizedRows, rows: np.ndarray) -> np.ndarray | QuantizedRows:
-    """Rows of sentence vectors, left quantized when they are (no float copy of a large index)."""
-    return vectors.take(rows) if isinstance(vectors, QuantizedRows) else vectors[rows]
-
-
 def _check_storable(article: Article) -> None:
     """Refuse text that cannot be written as UTF-8 (lone surrogates) before anything is embedded."""
     for value in (article.id, article.title, article.text, article.source, article.url, article.author):
@@ -121,11 +88,18 @@ def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
 
 
 def embed_articles(
-    articles: Sequence[Article], chunker: Chunker, embedder: Embedder, first_row: int, progress: bool
-) -> tuple[list[Chunk], np.ndarray, np.ndarray, np.ndarray]:
+    articles: Sequence[Article],
+    chunker: Chunker,
+    embedder: Embedder,
+    first_row: int,
+    progress: bool,
+    quantize: bool = False,
+) -> tuple[list[Chunk], np.ndarray, np.ndarray, Any]:
     """Chunk and embed ``articles``: chunks, chunk vectors, sentence rows (chunk row, start, end)
     and sentence vectors; chunk rows are numbered from ``first_row``. The one path every
-    build takes (``add_articles`` and the sharded Ray path alike)."""
+    build takes (``add_articles`` and the sharded Ray path alike). ``quantize``: sentence vectors
+    as int8 ``QuantizedRows``, coded a group at a time (a quarter of float32's memory: 100,000
+    articles have ~2.5 million sentences, 3.8 GB as float32)."""
     chunks: list[Chunk] = []
     sentence_rows: list[tuple[int, int, int]] = []
     for article in articles:
@@ -136,7 +110,7 @@ def embed_articles(
         chunks.extend(new)
     sentences = np.array(sentence_rows, dtype=np.int64).reshape(-1, 3)
     chunk_vecs: list[np.ndarray] = []
-    sentence_vecs: list[np.ndarray] = []
+    sentence_vecs: list[Any] = []
     cursor = 0  # first sentence row of the current group
     with _progress(len(chunks), progress and len(chunks) > EMBED_GROUP) as bar:
         for begin in range(0, len(chunks), EMBED_GROUP):
@@ -149,14 +123,16 @@ def embed_articles(
                 cursor += 1
             cv, sv = embedder.embed_chunks([c.text for c in group], spans)
             chunk_vecs.append(cv)
-            sentence_vecs.append(sv)
+            sentence_vecs.append(QuantizedRows.quantize(sv) if quantize else sv)
             bar.update(len(group))
     dim = embedder.dim
+    if not sentence_vecs:
+        sentence_vecs = [np.zeros((0, dim), np.float32)]
     return (
         chunks,
         np.concatenate(chunk_vecs) if chunk_vecs else np.zeros((0, dim), np.float32),
         sentences,
-        np.concatenate(sentence_vecs) if sentence_vecs else np.zeros((0, dim), np.float32),
+        QuantizedRows.concat(sentence_vecs) if quantize else np.concatenate(sentence_vecs),
     )
 
 
@@ -196,8 +172,8 @@ def add_articles(
         data = existing or _empty(settings, embedder)
 
         fresh, replaced, unchanged, duplicates = _sort_new(data, articles)
-        kept = _kept_rows(data, replaced)
-        data = _without(data, replaced)
+        kept = kept_rows(data, replaced)
+        data = without(data, replaced)
         embed_started = time.perf_counter()
         chunks, chunk_vecs, sentences, sentence_vecs = embed_articles(
             list(fresh.values()),
@@ -205,23 +181,12 @@ def add_articles(
             embedder,
             len(data.chunks),
             progress,
+            quantize=True,
         )
         embed_seconds = time.perf_counter() - embed_started
         extended = _extend(existing.store if existing else None, kept, chunk_vecs, settings)
-        merged = IndexData(
-            settings=settings.to_dict(),
-            articles={**data.articles, **fresh},
-            chunks=[*data.chunks, *chunks],
-            chunk_vectors=extended.as_array()
-            if extended
-            else np.concatenate([np.asarray(data.chunk_vectors), chunk_vecs]),
-            sentences=np.concatenate([data.sentences, sentences]),
-            sentence_vectors=QuantizedRows.concat([data.sentence_vectors, sentence_vecs]),
-            store=extended,
-            embedder_name=embedder.name,
-            dim=embedder.dim,
-            embedder_build=embedder_build(embedder),
-        )
+        new = (fresh, chunks, chunk_vecs, sentences, sentence_vecs)
+        merged = next_generation(root, existing, data, kept, new, extended, settings, embedder)
         generation = save_index(root, merged) if (fresh or existing is None) else current_generation(root)
     assert generation is not None
     return BuildReport(
@@ -244,7 +209,10 @@ def add_articles(
 def _sort_new(data: IndexData, articles: Iterable[Article]) -> tuple[dict[str, Article], set[str], int, int]:
     """Split ``articles`` against the index: the ones to embed (new or changed), the ids they
     replace, and how many are unchanged or duplicates (same text under another id)."""
-    known_hashes = {a.content_hash: a.id for a in data.articles.values()}
+    if isinstance(data.articles, ArticleTable):  # no article parsed: the table keeps every hash
+        known_hashes = dict(zip(data.articles.hashes, data.articles.ids, strict=True))
+    else:
+        known_hashes = {a.content_hash: a.id for a in data.articles.values()}
     fresh: dict[str, Article] = {}
     replaced: set[str] = set()
     unchanged = duplicates = 0
@@ -321,9 +289,10 @@ def remove_articles(index_dir: Path | str, ids: Iterable[str]) -> BuildReport:
         lines = tuple(IngestLine(i, "rejected", 0, "no article with this id") for i in wanted if i not in drop)
         generation, kept = current_generation(root), data
         if drop:  # else nothing to write: the store is not read again
-            rows = _kept_rows(data, drop)
+            rows = kept_rows(data, drop)
             extended = _extend(data.store, rows, np.zeros((0, data.dim), np.float32), IndexSettings(**data.settings))
-            kept = _without(data, drop)
+            kept = without(data, drop)
+            kept = replace(kept, keyword=keyword_after(root, data, rows, [], chunk_texts(kept.chunks)))
             kept = replace(kept, store=extended, chunk_vectors=extended.as_array()) if extended else kept
             generation = save_index(root, kept)
     assert generation is not None

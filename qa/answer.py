@@ -19,6 +19,7 @@ import numpy as np
 
 from index.store.generations import IndexData
 from index.store.keyword import KeywordIndex
+from index.store.tables import chunk_row_of
 from qa.checks import Decline, decline
 from qa.extract import Evidence, Voting, extract
 from qa.kinds import NAME_KINDS, RULES, has_answer_of_type
@@ -90,7 +91,7 @@ class ExtractiveAnswerer:
         self.embed = embed  # the query embedder, for re-embedding the best sentences (settings.rescore)
         self.keyword = keyword
         self.settings = settings
-        self._row = {c.id: i for i, c in enumerate(data.chunks)}
+        self._row = chunk_row_of(data.chunks)  # chunk id -> row
         self._sentence_chunk = data.sentences[:, 0] if len(data.sentences) else np.zeros(0, np.int64)
 
     def candidates(self, question: Question, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
@@ -109,7 +110,7 @@ class ExtractiveAnswerer:
         seen: set[tuple[str, int]] = set()
         found: list[Candidate] = []
         for passage in passages[: s.answer_passages]:
-            row = self._row[passage.chunk_id]
+            row = self._row(passage.chunk_id)
             first = int(np.searchsorted(self._sentence_chunk, row, "left"))
             last = int(np.searchsorted(self._sentence_chunk, row, "right"))
             if last <= first:

@@ -15,6 +15,7 @@ from index.embed.base import check_embedder_build
 from index.errors import CorruptIndexError, IndexMismatchError, SettingsError
 from index.store.generations import IndexData, current_generation, load_index, load_keyword_index
 from index.store.keyword import KeywordIndex
+from index.store.tables import chunk_texts
 from index.threads import limit_query_threads
 from qa.answer import Draft, ExtractiveAnswerer
 from qa.cite import verify_quotes
@@ -141,7 +142,7 @@ class Assistant:
             # an upgrade that re-made the int8 model would drift its query vectors from the index's
             check_embedder_build(self.index_dir, data.embedder_build, self.embedder)
             try:
-                keyword = load_keyword_index(self.index_dir, data.generation, [c.text for c in data.chunks])
+                keyword = load_keyword_index(self.index_dir, data.generation, chunk_texts(data.chunks))
             except (CorruptIndexError, OSError):
                 live = current_generation(self.index_dir)
                 if given is not None or attempt == LOAD_ATTEMPTS or live is None or live.name == data.generation:

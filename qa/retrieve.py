@@ -16,6 +16,7 @@ import numpy as np
 
 from index.store.generations import IndexData
 from index.store.keyword import KeywordIndex
+from index.store.tables import chunk_articles
 from index.store.vectors import RowFilter, RowMask, VectorStore
 from qa.question import Question
 from qa.records import Filters, Passage
@@ -41,10 +42,8 @@ class Retriever:
         self.keyword = keyword
         self.settings = settings
         self._vectors: VectorStore = data.vector_store()  # the loaded store: no copy of the vectors here
-        articles = [data.articles[c.article_id] for c in data.chunks]
-        self._chunk_source = np.array([a.source for a in articles], dtype=object)
-        # publication day as an integer (proleptic ordinal); -1 when unknown
-        self._chunk_day = np.array([a.published.toordinal() if a.published else -1 for a in articles], dtype=np.int64)
+        # each chunk row's article, source and publication day (proleptic ordinal; -1 when unknown)
+        self._chunk_article, self._chunk_source, self._chunk_day = chunk_articles(data.chunks, data.articles)
 
     def allowed_rows(self, query: Query) -> RowMask | None:
         """Boolean mask of the chunk rows the query may see, or None for all of them.
@@ -168,8 +167,8 @@ class Retriever:
             if twin is None:
                 chosen.append(row)
                 copies[row] = []
-            elif self.data.chunks[row].article_id not in copies[twin]:
-                copies[twin].append(self.data.chunks[row].article_id)
+            elif self._chunk_article[row] not in copies[twin]:
+                copies[twin].append(self._chunk_article[row])
         passages = []
         for rank, row in enumerate(chosen, start=1):
             chunk = self.data.chunks[row]
@@ -197,7 +196,7 @@ class Retriever:
         words = set(_WORDS.findall(chunk.text.lower()))
         similarity = self.data.chunk_vectors[chosen] @ self.data.chunk_vectors[row]
         for other, sim in zip(chosen, similarity.tolist(), strict=True):
-            if self.data.chunks[other].article_id == chunk.article_id:
+            if self._chunk_article[other] == chunk.article_id:
                 continue
             if sim >= self.settings.duplicate_similarity:
                 return other

@@ -24,7 +24,7 @@ from index.store.extend import extend_store
 from index.store.generations import load_index, read_manifest
 from index.store.rows import QuantizedRows
 from index.store.vectors import build_store
-from index.store.verify import manifest_checksum
+from index.store.verify import FORMAT_VERSION, manifest_checksum
 
 
 def _articles(n: int, seed: int, prefix: str) -> list[Article]:
@@ -59,9 +59,9 @@ def test_quantized_rows_stay_within_a_small_error_and_requantize_to_the_same_cod
     assert np.array_equal(QuantizedRows.concat([q, x[:2]])[500:], q[:2])
 
 
-def test_format_3_files_are_compact_and_load_back(tiny_index: Path) -> None:
+def test_current_format_files_are_compact_and_load_back(tiny_index: Path) -> None:
     generation, manifest = read_manifest(tiny_index)
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["vectors"]["codes"] == DEFAULT_CODES
     assert codes_of(faiss.read_index(str(generation / "chunks.faiss")), "flat") == DEFAULT_CODES
     assert np.load(generation / "sentences.npy").dtype == np.int32
@@ -103,7 +103,7 @@ def _downgrade(root: Path, version: int) -> None:
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_older_formats_still_load_and_the_next_write_is_format_3(
+def test_older_formats_still_load_and_the_next_write_is_the_current_format(
     tiny_index: Path, embedder: HashingEmbedder, version: int
 ) -> None:
     compact = load_index(tiny_index)
@@ -116,7 +116,7 @@ def test_older_formats_still_load_and_the_next_write_is_format_3(
     assert np.abs(np.asarray(old.sentence_vectors) - np.asarray(compact.sentence_vectors)).max() < 2e-3
     add_articles(tiny_index, _articles(2, 5, "late"), embedder=embedder)
     _, manifest = read_manifest(tiny_index)
-    assert manifest["format_version"] == 3 and manifest["vectors"]["codes"] == DEFAULT_CODES
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["vectors"]["codes"] == DEFAULT_CODES
     new = load_index(tiny_index)
     assert new.chunks[: len(old.chunks)] == old.chunks
     n = len(old.chunks)  # the float32 rows, coded now: within half an int8 step of what they were (or equal)

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,8 +39,9 @@ from index.records import Article, Chunk
 from index.store import rows as _rows
 from index.store import verify as _verify
 from index.store.codes import codes_setting
-from index.store.keyword import KeywordIndex
-from index.store.rows import QuantizedRows
+from index.store.keyword import KeywordIndex, load_keyword_index
+from index.store.rows import ChainedRows, QuantizedRows
+from index.store.tables import ArticleTable, ChunkTable, chunk_texts, table_bytes
 from index.store.vectors import FaissStore, StoredRows, VectorKind, VectorStore, build_store, read_store, store_to_write
 from index.store.verify import FORMAT_VERSION, MMAP_FROM_BYTES, REQUIRED_FILES
 from index.store.verify import rebuild_hint as _rebuild
@@ -49,7 +50,15 @@ from index.store.verify import verified_bytes as _verified_bytes
 if TYPE_CHECKING:
     from index.store.milvus import MilvusStore
 
-__all__ = ["FORMAT_VERSION", "REQUIRED_FILES", "IndexData", "load_index", "read_manifest", "save_index"]
+__all__ = [
+    "FORMAT_VERSION",
+    "REQUIRED_FILES",
+    "IndexData",
+    "load_index",
+    "load_keyword_index",
+    "read_manifest",
+    "save_index",
+]
 
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _LOAD_ATTEMPTS = 3  # a reader racing two writers may see its generation collected; it then reads the new one
@@ -60,17 +69,18 @@ class IndexData:
     """Everything one index generation holds, in memory."""
 
     settings: dict[str, Any]
-    articles: dict[str, Article]
-    chunks: list[Chunk]
+    articles: Mapping[str, Article]  # a loaded index: an ArticleTable (parsed on demand)
+    chunks: Sequence[Chunk]  # a loaded index: a ChunkTable (text cut from the article when read)
     chunk_vectors: np.ndarray | StoredRows  # a loaded index: a view of (or row reader over) ``store``
     sentences: np.ndarray
-    sentence_vectors: np.ndarray | QuantizedRows  # a loaded index: int8 codes with scales, maybe memory-mapped
+    sentence_vectors: np.ndarray | QuantizedRows | ChainedRows  # loaded: int8 codes with scales, maybe mapped
     embedder_name: str
     dim: int
     generation: str = ""
     store: VectorStore | None = None  # the loaded vector store (FAISS or Milvus); None for data built in memory
     vector_kind: VectorKind | Literal["auto"] = "auto"  # the store kind to write: by corpus size unless set
     embedder_build: dict[str, str] = field(default_factory=dict)  # e.g. the int8 model's opset and checksum
+    keyword: KeywordIndex | None = None  # the BM25 index to write, when extended from the last one (else built)
 
     def vector_store(self) -> VectorStore:
         """The store to search: the loaded one, or one built from ``chunk_vectors`` (data built in memory)."""
@@ -186,11 +196,17 @@ def save_index(root: Path, data: IndexData) -> Path:
         shutil.rmtree(tmp)
     tmp.mkdir()
 
-    _rows.write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
+    if isinstance(data.articles, ArticleTable):  # the lines read from disk are copied, not parsed again
+        data.articles.write(tmp / "articles.jsonl")
+    else:
+        _rows.write_jsonl(tmp / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
     # a chunk's text is a span of its article: stored once, in articles.jsonl
-    _rows.write_jsonl(
-        tmp / "chunks.jsonl", ({k: v for k, v in c.to_dict().items() if k != "text"} for c in data.chunks)
-    )
+    if isinstance(data.chunks, ChunkTable) and data.chunks.articles is data.articles:
+        data.chunks.write(tmp / "chunks.jsonl")
+    else:
+        _rows.write_jsonl(
+            tmp / "chunks.jsonl", ({k: v for k, v in c.to_dict().items() if k != "text"} for c in data.chunks)
+        )
     if data.settings.get("store") == "milvus":
         from index.store.milvus import write_collection
 
@@ -203,7 +219,8 @@ def save_index(root: Path, data: IndexData) -> Path:
             tmp / "chunks.faiss"
         )
     _rows.save_sentences(tmp, data.sentences, data.sentence_vectors)
-    KeywordIndex.build([c.text for c in data.chunks]).save(tmp / "keyword")
+    keyword = data.keyword if data.keyword is not None and data.keyword.size == len(data.chunks) else None
+    (keyword or KeywordIndex.build(chunk_texts(data.chunks))).save(tmp / "keyword")
 
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -215,7 +232,7 @@ def save_index(root: Path, data: IndexData) -> Path:
         "counts": {"articles": len(data.articles), "chunks": len(data.chunks), "sentences": len(data.sentences)},
         "vectors": vector_entry,
         "keyword": {"tokenizer": KeywordIndex.TOKENIZER},
-        "checksums": {p.relative_to(tmp).as_posix(): _verify.file_sha256(p) for p in _files(tmp)},
+        "checksums": _verify.generation_checksums(tmp, _files(tmp), root / live if live else None, root),
     }
     manifest["manifest_checksum"] = _verify.manifest_checksum(manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -311,6 +328,9 @@ def _npy(data: bytes) -> np.ndarray:
     return np.asarray(np.load(io.BytesIO(data), allow_pickle=False))
 
 
+_TABLES = ("articles.jsonl", "chunks.jsonl")  # read into tables (format 2 on), memory-mapped when large
+
+
 def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], expect_embedder: str | None) -> IndexData:
     built_with: str = manifest["embedder"]["name"]
     dim: int = manifest["embedder"]["dim"]
@@ -322,27 +342,33 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
     # every file is hashed before FAISS, NumPy, JSON or bm25s see a byte of it
     store = _vector_store(generation, manifest, root)  # before the other files: the largest, and mapped, not read
     compact = manifest["format_version"] >= 2  # format 1: chunk texts in chunks.jsonl, float16 sentence vectors
-    blobs = {
+    later = ("chunks.faiss", *(_rows.MAPPED if compact else ()), *(_TABLES if compact else ()))
+    blobs = {  # keyword/ is hashed by load_keyword_index, which reads it
         name: _verified_bytes(generation, name, digest, root)
         for name, digest in manifest["checksums"].items()
-        if name != "chunks.faiss" and not (compact and name in _rows.MAPPED)
+        if name not in later and not name.startswith("keyword/")
     }
 
     def parsed(name: str, parse: Any) -> Any:
         return _parse(generation / name, root, parse, blobs[name])
 
-    article_list = parsed("articles.jsonl", lambda b: [Article.from_dict(r) for r in _rows.read_jsonl(b)])
-    articles = {a.id: a for a in article_list}
-    chunk = (lambda r: _rows.chunk_from(r, articles)) if compact else Chunk.from_dict
-    sentence_vectors = (
-        _rows.read_sentence_vectors(generation, manifest["checksums"], root)
-        if compact
-        else parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32))
-    )
+    if compact:  # tables over the verified bytes (a memory map when large): records parsed when read
+        raw_articles = table_bytes(generation, _TABLES[0], manifest["checksums"], root)
+        articles: Any = _parse(generation / _TABLES[0], root, ArticleTable.parse, raw_articles)
+        raw_chunks = table_bytes(generation, _TABLES[1], manifest["checksums"], root)
+        chunks: Any = _parse(generation / _TABLES[1], root, lambda b: ChunkTable.parse(b, articles), raw_chunks)
+        sentence_vectors: Any = _rows.read_sentence_vectors(generation, manifest["checksums"], root)
+    else:
+        article_list = parsed("articles.jsonl", lambda b: [Article.from_dict(r) for r in _rows.read_jsonl(b)])
+        articles = {a.id: a for a in article_list}
+        if len(articles) != len(article_list):
+            raise CorruptIndexError(f"{generation / 'articles.jsonl'}: two articles share an id; {_rebuild(root)}")
+        chunks = parsed("chunks.jsonl", lambda b: [Chunk.from_dict(r) for r in _rows.read_jsonl(b)])
+        sentence_vectors = parsed("sentence_vectors.npy", lambda b: _npy(b).astype(np.float32))
     parts: dict[str, Any] = {
         "settings": manifest["settings"],
         "articles": articles,
-        "chunks": parsed("chunks.jsonl", lambda b: [chunk(r) for r in _rows.read_jsonl(b)]),
+        "chunks": chunks,
         "chunk_vectors": store.as_array(),
         "sentences": parsed("sentences.npy", _npy),
         "sentence_vectors": sentence_vectors,
@@ -352,8 +378,6 @@ def _load_generation(root: Path, generation: Path, manifest: dict[str, Any], exp
         "generation": generation.name,
         "store": store,
     }
-    if len(parts["articles"]) != len(article_list):
-        raise CorruptIndexError(f"{generation / 'articles.jsonl'}: two articles share an id; {_rebuild(root)}")
     _verify.check_consistency(generation, manifest["counts"], parts, root)
     return IndexData(**parts)
 
@@ -374,27 +398,3 @@ def load_index(root: Path, expect_embedder: str | None = None) -> IndexData:
             if attempt == _LOAD_ATTEMPTS or _live_name(root) == generation.name:
                 raise
     raise AssertionError("unreachable")
-
-
-def load_keyword_index(root: Path, generation: str, texts: Sequence[str] | None = None) -> KeywordIndex:
-    """The BM25 index saved with generation ``generation``, its checksums verified first.
-
-    An index saved by a newsqa whose tokenizer differs (stemming, stop words) would match
-    queries against other terms: given the chunk ``texts``, it is rebuilt in memory (no
-    embedding involved); without them, that is an error.
-    """
-    root = Path(root)
-    folder = root / generation
-    manifest = _verify.read_manifest_file(folder / "manifest.json", root)
-    tokenizer = manifest.get("keyword", {}).get("tokenizer")
-    if tokenizer != KeywordIndex.TOKENIZER:
-        if texts is None:
-            raise IndexMismatchError(
-                f"{folder / 'manifest.json'}: keyword index made by tokenizer {tokenizer!r}, this newsqa uses "
-                f"{KeywordIndex.TOKENIZER!r}; rebuild with: newsqa index --rebuild PATH... --index {root}"
-            )
-        return KeywordIndex.build(texts)
-    for name, checksum in manifest["checksums"].items():
-        if name.startswith("keyword/"):
-            _verified_bytes(folder, name, checksum, root)
-    return KeywordIndex.load(folder / "keyword")

@@ -1,7 +1,14 @@
-"""BM25 keyword index over chunk texts (bm25s): build, score a query, save and load as plain files."""
+"""BM25 keyword index over chunk texts: build, extend, score a query, save and load as plain files.
+
+Terms come from bm25s's tokenizer (English stop words, Snowball stems, irregular past forms);
+the counts live in segments (``postings.py``), saved as ``.npy`` files and memory-mapped. An
+index written before segments (bm25s's own files, formats 1-3) is still read, through bm25s.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import CorruptIndexError
+from index.errors import CorruptIndexError, IndexMismatchError
+from index.store.postings import BUILD_BLOCK, Scorer, Segment, settle
+from index.store.verify import read_manifest_file, verified_path
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 
@@ -109,6 +118,28 @@ class _IrregularStemmer:
         return self._snowball.stemWords([_IRREGULAR.get(w, w) for w in words])  # type: ignore[no-any-return]
 
 
+class _Bm25s:
+    """A keyword index saved by bm25s (formats 1-3): its precomputed scores, read whole."""
+
+    def __init__(self, retriever: Any, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+        self.segments: list[Segment] = []  # none: such an index is counted again when extended
+        vocab: dict[str, int] = getattr(retriever, "vocab_dict", None) or {}
+        self._vocab = vocab
+
+    def df(self, term: str) -> int:
+        col = self._vocab.get(term)
+        indptr = self._retriever.scores["indptr"] if self.size else np.zeros(1, np.int64)
+        return int(indptr[col + 1] - indptr[col]) if col is not None and col + 1 < len(indptr) else 0
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        known = [t for t in terms if t in self._vocab]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
 class KeywordIndex:
     """Okapi BM25 scores of every chunk for a query; row ``i`` is chunk row ``i``.
 
@@ -121,9 +152,9 @@ class KeywordIndex:
     # names how text becomes terms; saved in the manifest, so a change is noticed at load
     TOKENIZER = "bm25s-en_plus/snowball-english/irregular-verbs-1"
 
-    def __init__(self, retriever: Any, size: int) -> None:
-        self._retriever = retriever
-        self.size = size
+    def __init__(self, scorer: Scorer | _Bm25s) -> None:
+        self._scorer = scorer
+        self.size = scorer.size
         self._stem: Any = None
 
     @staticmethod
@@ -144,25 +175,39 @@ class KeywordIndex:
         )
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> KeywordIndex:
-        import bm25s
+    def _count(cls, texts: Sequence[str]) -> list[Segment]:
+        """Segments over ``texts``, tokenised and counted a block at a time (bounded memory)."""
+        stemmer = cls._stemmer()
+        segments: list[Segment] = []
+        for start in range(0, len(texts), BUILD_BLOCK):
+            block = [texts[i] for i in range(start, min(start + BUILD_BLOCK, len(texts)))]
+            segments = settle([*segments, Segment.count(cls._tokenize(block, stemmer))])
+        return segments
 
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        tokens = cls._tokenize(texts, cls._stemmer()) if texts else []
-        if not any(tokens):  # no chunk has a word to index (bm25s cannot index an empty vocabulary)
-            return cls(bm25s.BM25(), 0)
-        retriever.index(tokens, show_progress=False)
-        return cls(retriever, len(texts))
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> KeywordIndex:
+        return cls(Scorer(cls._count(texts)))
+
+    def extend(self, kept: np.ndarray | None, texts: Sequence[str], all_texts: Sequence[str]) -> KeywordIndex:
+        """This index with only the rows where boolean ``kept`` is True (None: all), then ``texts``.
+
+        Kept segments are not counted again (only filtered when rows go); an index saved by bm25s
+        holds no counts and is built again from ``all_texts`` (the kept rows' texts, then ``texts``).
+        """
+        if isinstance(self._scorer, _Bm25s):
+            return KeywordIndex.build(all_texts)
+        segments = self._scorer.segments
+        if kept is not None:
+            bounds = np.cumsum([0, *(len(s) for s in segments)])
+            segments = [s.keep(kept[a:b]) for s, a, b in zip(segments, bounds, bounds[1:], strict=False)]
+            segments = [s for s in segments if len(s)]
+        return KeywordIndex(Scorer(settle([*segments, *self._count(texts)]) if len(texts) else segments))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for ``query`` (zeros when no query word is indexed)."""
         if self.size == 0:
             return np.zeros(0, dtype=np.float32)
-        tokens = self.terms(query)
-        known = [t for t in tokens if t in self._retriever.vocab_dict]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        return self._scorer.scores(self.terms(query))
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stop-word-free terms of ``text``, as the index sees them."""
@@ -172,36 +217,76 @@ class KeywordIndex:
 
     def known(self, terms: Sequence[str]) -> set[str]:
         """The terms that at least one chunk contains."""
-        vocab: dict[str, int] = getattr(self._retriever, "vocab_dict", None) or {}
-        return {t for t in terms if t in vocab} if self.size else set()
+        return {t for t in terms if self._scorer.df(t) > 0} if self.size else set()
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each term over the chunks (unknown terms: the maximum)."""
         n = max(self.size, 1)
-        vocab: dict[str, int] = getattr(self._retriever, "vocab_dict", None) or {}
-        indptr = self._retriever.scores["indptr"] if self.size else np.zeros(1, np.int64)
         result: dict[str, float] = {}
         for term in terms:
-            col = vocab.get(term)
-            df = int(indptr[col + 1] - indptr[col]) if col is not None and col + 1 < len(indptr) else 0
+            df = self._scorer.df(term) if self.size else 0
             result[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return result
 
     def save(self, directory: Path) -> None:
+        """Write the segments to ``directory`` (``segments.json``, ``seg-NNNNNN/``); a segment read from a
+        generation (the last one) is hard-linked from there, not written again (``save_index`` checks
+        the linked files against that generation's checksums)."""
         directory.mkdir(parents=True, exist_ok=True)
-        if self.size:
-            self._retriever.save(str(directory))
+        names = []
+        for i, segment in enumerate(self._scorer.segments):
+            target = directory / f"seg-{i:06d}"
+            source = Path(segment.name) if segment.name else None
+            if source is not None and source.is_dir():
+                target.mkdir()
+                for part in sorted(source.iterdir()):
+                    os.link(part, target / part.name)
+            else:
+                segment.save(target)
+            names.append({"name": target.name, "rows": len(segment)})
+        (directory / "segments.json").write_text(json.dumps(names), encoding="utf-8")
         (directory / "size.txt").write_text(str(self.size), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> KeywordIndex:
+        """Read a saved index (segments memory-mapped; bm25s's files read whole)."""
         import bm25s
 
         try:
             size = int((directory / "size.txt").read_text(encoding="utf-8"))
-            retriever = bm25s.BM25.load(str(directory), mmap=False) if size else bm25s.BM25()
-        except (OSError, ValueError, KeyError) as exc:
+            if not (directory / "segments.json").is_file():  # saved by bm25s (formats 1-3)
+                retriever = bm25s.BM25.load(str(directory), mmap=False) if size else bm25s.BM25()
+                return cls(_Bm25s(retriever, size))
+            listed = json.loads((directory / "segments.json").read_text(encoding="utf-8"))
+            segments = [Segment.load(directory / str(entry["name"])) for entry in listed]
+            if [len(s) for s in segments] != [entry["rows"] for entry in listed] or sum(map(len, segments)) != size:
+                raise ValueError(f"segments of {[len(s) for s in segments]} rows, {size} listed")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CorruptIndexError(
                 f"{directory}: keyword index unreadable ({exc}); rebuild with newsqa index --rebuild"
             ) from exc
-        return cls(retriever, size)
+        return cls(Scorer(segments))
+
+
+def load_keyword_index(root: Path, generation: str, texts: Sequence[str] | None = None) -> KeywordIndex:
+    """The BM25 index saved with generation ``generation``, its checksums verified first.
+
+    An index saved by a newsqa whose tokenizer differs (stemming, stop words) would match
+    queries against other terms: given the chunk ``texts``, it is rebuilt in memory (no
+    embedding involved); without them, that is an error.
+    """
+    root = Path(root)
+    folder = root / generation
+    manifest = read_manifest_file(folder / "manifest.json", root)
+    tokenizer = manifest.get("keyword", {}).get("tokenizer")
+    if tokenizer != KeywordIndex.TOKENIZER:
+        if texts is None:
+            raise IndexMismatchError(
+                f"{folder / 'manifest.json'}: keyword index made by tokenizer {tokenizer!r}, this newsqa uses "
+                f"{KeywordIndex.TOKENIZER!r}; rebuild with: newsqa index --rebuild PATH... --index {root}"
+            )
+        return KeywordIndex.build(texts)
+    for name, checksum in manifest["checksums"].items():
+        if name.startswith("keyword/"):  # hashed while streamed: segments are memory-mapped, not read whole
+            verified_path(folder, name, checksum, root)
+    return KeywordIndex.load(folder / "keyword")

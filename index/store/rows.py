@@ -89,17 +89,87 @@ class QuantizedRows:
         return int(self.codes.nbytes + self.scales.nbytes)
 
 
+class ChainedRows:
+    """Quantized rows of several parts one after another (a memory-mapped index's rows, then new ones),
+    never concatenated in memory: indexing gathers from the parts, a write streams them."""
+
+    def __init__(self, parts: Sequence[QuantizedRows]) -> None:
+        self.parts = [p for p in parts if len(p)] or list(parts[:1])
+        self._starts = np.cumsum([0, *(len(p) for p in self.parts)])
+        self.shape: tuple[int, int] = (int(self._starts[-1]), self.parts[0].shape[1])
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, rows: Any) -> QuantizedRows:
+        """The rows picked by ``rows`` (numbers or a boolean mask), quantized, in memory."""
+        wanted = np.arange(len(self))[rows] if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        part = np.searchsorted(self._starts, wanted, side="right") - 1
+        codes = np.empty((len(wanted), self.shape[1]), np.int8)
+        scales = np.empty(len(wanted), np.float32)
+        for i, p in enumerate(self.parts):
+            at = np.flatnonzero(part == i)
+            if len(at):
+                local = wanted[at] - self._starts[i]
+                codes[at], scales[at] = np.asarray(p.codes[local]), np.asarray(p.scales[local])
+        return QuantizedRows(codes, scales)
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)))
+        single = np.ndim(rows) == 0
+        out = self.take(np.atleast_1d(rows))[:]
+        return out[0] if single else out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[:]
+        return out.astype(dtype) if dtype is not None else out
+
+    def all_finite(self) -> bool:
+        return all(p.all_finite() for p in self.parts)
+
+
+def chain(parts: Sequence[Any]) -> ChainedRows:
+    """``parts`` (quantized or float arrays) one after another, each quantized, none copied whole."""
+    return ChainedRows([QuantizedRows.quantize(p) for p in parts])
+
+
 MAPPED = ("sentence_vectors.npy", "sentence_scales.npy")  # format 2: memory-mapped when large
 
 
-def save_sentences(folder: Path, sentences: np.ndarray, vectors: np.ndarray | QuantizedRows) -> None:
-    """Sentence rows (chunk row, start, end) as int32; vectors as int8 codes plus a float32 scale a row."""
+def save_sentences(folder: Path, sentences: np.ndarray, vectors: np.ndarray | QuantizedRows | ChainedRows) -> None:
+    """Sentence rows (chunk row, start, end) as int32; vectors as int8 codes plus a float32 scale a row,
+    written a block at a time (the codes of a large index are never all in memory)."""
     if len(sentences) and int(np.abs(sentences).max()) >= 2**31:
         raise ValueError("a sentence row or offset is past 2**31: too large for the int32 sentence table")
     np.save(folder / "sentences.npy", np.asarray(sentences).astype(np.int32), allow_pickle=False)
-    quantized = QuantizedRows.quantize(vectors)
-    np.save(folder / MAPPED[0], quantized.codes, allow_pickle=False)
-    np.save(folder / MAPPED[1], quantized.scales, allow_pickle=False)
+    parts = vectors.parts if isinstance(vectors, ChainedRows) else [QuantizedRows.quantize(vectors)]
+    n, dim = sum(len(p) for p in parts), parts[0].shape[1]
+    _write_npy(folder / MAPPED[0], np.dtype(np.int8), (n, dim), [p.codes for p in parts])
+    _write_npy(folder / MAPPED[1], np.dtype(np.float32), (n,), [p.scales for p in parts])
+
+
+def _write_npy(path: Path, dtype: np.dtype, shape: tuple[int, ...], parts: Sequence[np.ndarray]) -> None:
+    """An ``.npy`` file of ``parts`` one after another, a block at a time. A memory-mapped part is read
+    from its file (its pages are not mapped into this process: a copy of a large index adds nothing to RSS)."""
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    with path.open("wb") as out:
+        np.lib.format.write_array_header_1_0(out, header)
+        for part in parts:
+            if isinstance(part, np.memmap) and part.filename and part.dtype == dtype and part.flags.c_contiguous:
+                with open(part.filename, "rb") as source:
+                    source.seek(part.offset)
+                    left = part.nbytes
+                    while left > 0:
+                        block = source.read(min(left, 16 * 2**20))
+                        if not block:
+                            raise ValueError(f"{part.filename}: shorter than its header says")
+                        out.write(block)
+                        left -= len(block)
+                continue
+            for start in range(0, len(part), _BLOCK):
+                out.write(np.ascontiguousarray(part[start : start + _BLOCK], dtype=dtype).tobytes())
 
 
 def read_sentence_vectors(generation: Path, checksums: dict[str, str], root: Path) -> QuantizedRows:

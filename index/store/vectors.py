@@ -330,7 +330,8 @@ def store_to_write(
     whole = isinstance(given, FaissStore) and len(given) == len(vectors) and kind in ("auto", given.kind)
     if whole and isinstance(given, FaissStore) and given.codes == codes:
         return given
-    return build_store(np.asarray(vectors, dtype=np.float32).reshape(-1, dim), kind, codes=codes)
+    rows = vectors if getattr(vectors, "shape", None) == (len(vectors), dim) else np.asarray(vectors).reshape(-1, dim)
+    return build_store(rows, kind, codes=codes)  # read a block at a time: a row reader is not decoded whole
 
 
 def read_store(source: bytes | Path, entry: dict[str, Any], dim: int) -> FaissStore:

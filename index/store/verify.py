@@ -22,13 +22,15 @@ import numpy as np
 from index.errors import CorruptIndexError, IndexMismatchError
 from index.records import Article, Chunk
 
+# 4: keyword/ holds BM25 term counts in segments (segments.json, seg-NNNNNN/, index/store/postings.py),
+# kept across writes (hard-linked), instead of bm25s's scores; otherwise as 3.
 # 3: chunks.faiss may hold coded vectors (int8 by default, float16; the manifest's vectors entry names
 # them, index/store/codes.py); otherwise as 2.
 # 2: chunks.jsonl without the chunk text (a span of its article), sentences.npy as int32, sentence
 # vectors as int8 codes (sentence_vectors.npy) with one float32 scale a row (sentence_scales.npy);
 # 1: the text in chunks.jsonl, int64 sentence rows, float16 sentence vectors. Both are read.
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)
+FORMAT_VERSION = 4
+READABLE_FORMATS = (1, 2, 3, 4)
 # files every generation has; the manifest must hold a checksum for each (but chunks.faiss when Milvus
 # holds the vectors: its collection is checked by dimension and row count instead)
 REQUIRED_FILES = (
@@ -156,18 +158,26 @@ def check_consistency(generation: Path, counts: dict[str, int], data: dict[str, 
     finite = vectors.all_finite() if hasattr(vectors, "all_finite") else bool(np.isfinite(vectors).all())
     if vectors.shape != (m, dim) or not finite:
         fail("sentence_vectors.npy", f"shape {data['sentence_vectors'].shape}, expected ({m}, {dim}) finite numbers")
-    if len({c.id for c in chunks}) != n:
-        fail("chunks.jsonl", "two chunks share an id")
-    for row, chunk in enumerate(chunks):
-        article = articles.get(chunk.article_id)
-        if article is None or chunk.start >= chunk.end or article.text[chunk.start : chunk.end] != chunk.text:
-            fail("chunks.jsonl", f"line {row + 1} ({chunk.id}) is not a span of its article")
+    spans = getattr(chunks, "columns", None)  # a ChunkTable (format 2 on): checked as arrays
+    if spans is not None:
+        problem = chunks.problem()  # type: ignore[attr-defined]
+        if problem:
+            fail("chunks.jsonl", problem)
+        chunk_starts, chunk_ends = spans[:, 2], spans[:, 3]
+    else:
+        if len({c.id for c in chunks}) != n:
+            fail("chunks.jsonl", "two chunks share an id")
+        for row, chunk in enumerate(chunks):
+            article = articles.get(chunk.article_id)
+            if article is None or chunk.start >= chunk.end or article.text[chunk.start : chunk.end] != chunk.text:
+                fail("chunks.jsonl", f"line {row + 1} ({chunk.id}) is not a span of its article")
+        chunk_starts = np.array([c.start for c in chunks], dtype=np.int64)
+        chunk_ends = np.array([c.end for c in chunks], dtype=np.int64)
     if m:
         rows, starts, ends = sentences[:, 0], sentences[:, 1], sentences[:, 2]
         if rows.min() < 0 or rows.max() >= n:
             fail("sentences.npy", f"a sentence points at a chunk row outside 0..{n - 1}")
-        chunk_starts = np.array([c.start for c in chunks], dtype=np.int64)[rows]
-        chunk_ends = np.array([c.end for c in chunks], dtype=np.int64)[rows]
+        chunk_starts, chunk_ends = chunk_starts[rows], chunk_ends[rows]
         if not ((chunk_starts <= starts) & (starts < ends) & (ends <= chunk_ends)).all():
             fail("sentences.npy", "a sentence lies outside its chunk")
 
@@ -202,3 +212,23 @@ def package_version() -> str:
         return version("newsqa")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def generation_checksums(tmp: Path, files: list[Path], live: Path | None, root: Path) -> dict[str, str]:
+    """sha256 of each of ``files`` of the new generation ``tmp``. A file hard-linked from the live generation
+    (a keyword segment kept as it was) must still have the checksum the live manifest gives it:
+    one altered on disk since it was read is not blessed into the new generation (``CorruptIndexError``)."""
+    sums = {p.relative_to(tmp).as_posix(): file_sha256(p) for p in files}
+    linked = {p.stat().st_ino: p for p in files if p.stat().st_nlink > 1}
+    if not linked or live is None:
+        return sums
+    old = read_manifest_file(live / "manifest.json", root)["checksums"]
+    for name, digest in old.items():
+        path = live / name
+        new = linked.get(path.stat().st_ino) if path.is_file() else None
+        if new is not None and sums[new.relative_to(tmp).as_posix()] != digest:
+            raise CorruptIndexError(
+                f"{path}: changed since it was written (checksum differs from the manifest); the index was not "
+                f"written: {rebuild_hint(root)}"
+            )
+    return sums
