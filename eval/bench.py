@@ -1,19 +1,22 @@
 """Benchmark indexing, querying, cold start and the vector store against a naive baseline -> table, BENCHMARKS.md, PNG.
 
-python -m eval.bench --articles PATH [--build-articles 60] [--scales 1000,10000,100000]
-                     [--synthetic 1000000] [--out docs] [--queries 30]
+python -m eval.bench --articles PATH [--source-index INDEX] [--build-articles 60] [--scales 1000,10000,100000]
+                     [--large 1000000 --large-parts 10 --large-dir DIR] [--synthetic 1000000] [--out docs]
 
 Every figure is measured in the same run as the naive baseline (``SentenceTransformer.encode``
 with default settings and a flat FAISS index, as a tutorial writes it) and reported as a ratio.
 Larger indexes are made by replicating the embedded dev articles (new ids, the same vectors
-plus tiny noise, each copy cut to its first chunks); the store alone is measured on
-synthetic vectors derived from real ones. The dev data is read where it lies, never copied.
+plus tiny noise, each copy cut to its first chunks): up to 100,000 in memory, the large points
+(1,000,000) in parts through ``add_articles`` (``eval.bench_large``, which also measures each
+index's queries in a fresh process); the store alone is measured on synthetic vectors derived
+from real ones. The dev data is read where it lies, never copied.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -22,13 +25,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eval.bench_scale import approx_recall, bytes_per_chunk, keep_sections, plot
+from eval.bench_scale import Row, keep_sections, large_point, percentile, plot, query_rows, run_step
 from index.embed import DEFAULT_MODEL
 from index.records import Article, Chunk
 from index.store.generations import IndexData, load_index, save_index
@@ -37,27 +40,8 @@ from index.store.rows import QuantizedRows
 COPY_CHUNKS = 4  # a replicated article keeps its first chunks: ~3.5 chunks/article, as issue 7 sizes 100k
 
 
-@dataclass(frozen=True)
-class Row:
-    """One benchmark figure, with the baseline's figure for the same quantity when there is one."""
-
-    section: str
-    name: str
-    value: float
-    unit: str
-    baseline: float | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        return self.value / self.baseline if self.baseline else None
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
 
 
 def search_seconds(store: Any, query: np.ndarray) -> float:
@@ -191,42 +175,6 @@ def replicate(source: IndexData, n_articles: int, seed: int = 0) -> IndexData:
     )
 
 
-def bench_queries(index_dir: Path, questions: list[str], label: str, embedder: Any) -> list[Row]:
-    """Warm latency of retrieval alone (query vector + dense + BM25 + fusion) and of the full answer."""
-    from qa.assistant import Assistant
-    from qa.question import Question
-    from qa.retrieve import Query
-
-    assistant = Assistant(index_dir, embedder)
-    retriever = assistant.retriever
-    assistant.warm_up()
-    assistant.ask(questions[0])  # warm-up
-    per_retrieval: list[float] = []
-    per_answer: list[float] = []
-    for q in questions:
-        t = time.perf_counter()
-        retriever.retrieve(Query(Question.parse(q, None, assistant.keyword), embedder.embed_query(q)))
-        per_retrieval.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        assistant.ask(q)
-        per_answer.append(time.perf_counter() - t)
-    chunks, store = len(assistant.data.chunks), assistant.data.vector_store()
-    name = f"{label} ({chunks} chunks, {store.kind})"
-    recall = []  # exact search needs no recall figure
-    if store.kind == "ivf":
-        vectors = np.stack([embedder.embed_query(q) for q in questions])
-        recall = [Row("query", f"{name}: recall@10 vs exact search", approx_recall(store, vectors), "")]
-    return [
-        Row("query", f"{name}: index bytes per chunk on disk", bytes_per_chunk(index_dir, chunks), "B", 384 * 4),
-        *recall,
-        Row("query", f"{name}: retrieval p50", 1000 * percentile(per_retrieval, 50), "ms"),
-        Row("query", f"{name}: retrieval p95", 1000 * percentile(per_retrieval, 95), "ms"),
-        Row("query", f"{name}: full answer p50", 1000 * percentile(per_answer, 50), "ms"),
-        Row("query", f"{name}: full answer p95", 1000 * percentile(per_answer, 95), "ms"),
-        Row("query", f"{name}: peak RSS so far", peak_rss_mb(), "MB"),
-    ]
-
-
 def bench_cold(index_dir: Path, question: str, runs: int) -> list[Row]:
     """``newsqa ask`` in a fresh process vs importing torch and loading the model alone."""
     ask = [sys.executable, "-m", "ui.cli", "ask", question, "--index", str(index_dir)]
@@ -298,6 +246,22 @@ def bench_store(pool: np.ndarray, n: int, queries: int, work: Path) -> list[Row]
     ]
 
 
+def large_notes(large: str, parts: int) -> list[str]:
+    """What the large points are, when there are any."""
+    if not large.strip(","):
+        return []
+    return [
+        f"Large points ({large} articles): written in {parts} parts, each an add_articles call (the path newsqa "
+        "index takes to add to an existing index: tables copied, BM25 segments kept, IVF lists reused until the "
+        "index doubles). Article i is dev article i mod 994 (the dev corpus itself first); copy c has id ID~c, its "
+        f"text cut after its first {COPY_CHUNKS} chunks with a line '(copy c)' after it (distinct texts: the same "
+        "text under two ids is a duplicate). The model is replaced by the source index's own vectors "
+        "(eval.bench_large.LookupEmbedder: a chunk found by its text or first characters, its vector plus N(0, "
+        "0.01) noise; its sentences' vectors as they are), so build times exclude embedding. Then 1,000 more "
+        "copies are added the same way, timed, and the IVF list centroids compared before and after.",
+    ]
+
+
 def render(rows: list[Row], notes: list[str]) -> str:
     lines = ["| section | figure | value | naive baseline | ratio |", "|---|---|---|---|---|"]
     for r in rows:
@@ -317,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--build-repeats", type=int, default=2, help="turns of each build (median reported)")
     parser.add_argument("--scales", default="1000,10000,100000", help="article counts for query latency")
     parser.add_argument("--synthetic", default="1000000", help="vector counts for the store alone ('' skips)")
+    parser.add_argument("--large", default="1000000", help="article counts written in parts ('' skips)")
+    parser.add_argument("--large-parts", type=int, default=10, help="add_articles calls a large point takes")
+    parser.add_argument("--large-dir", type=Path, help="where large indexes are written (default: a temporary folder)")
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("docs"))
@@ -345,20 +312,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             add_articles(work / "source", articles, embedder=make_embedder(args.embedder))
             source = load_index(work / "source")
-        embedder = make_embedder(source.embedder_name)
+        source_dir = args.source_index or work / "source"
+        asked = work / "questions.jsonl"
+        asked.write_text("".join(json.dumps({"question": q}) + "\n" for q in questions), encoding="utf-8")
         points: list[tuple[int, float, float, float]] = []  # (articles, full answer p50, p95, peak RSS) a scale
         for scale in [int(s) for s in args.scales.split(",") if s]:
             target = work / f"scale-{scale}"
             t = time.perf_counter()
             save_index(target, replicate(source, scale))
             rows.append(Row("scale", f"{scale} articles: write index (no embedding)", time.perf_counter() - t, "s"))
-            rows += bench_queries(target, questions, f"{scale} articles", embedder)
-            figures = {r.name.rsplit(": ", 1)[1]: r.value for r in rows[-6:]}
-            points.append((scale, figures["full answer p50"], figures["full answer p95"], figures["peak RSS so far"]))
+            figures = run_step(["query", "--index", str(target), "--questions", str(asked)])
+            rows += query_rows(figures, f"{scale} articles", target)
+            points.append((scale, *figures["answer_ms"], figures["peak_rss_mb"]))
             if args.cold_runs and scale == min(int(s) for s in args.scales.split(",")):
                 rows += bench_cold(target, questions[0], args.cold_runs)
             shutil.rmtree(target)
-            print(render(rows[-6:], []), flush=True)
+            print(render(rows[-7:], []), flush=True)
+        for n in [int(s) for s in args.large.split(",") if s]:
+            folder = args.large_dir or work
+            large, point = large_point(source_dir, folder / f"large-{n}", n, args.large_parts, asked)
+            rows += large
+            points.append(point)
+            print(render(large, []), flush=True)
         pool = np.asarray(source.chunk_vectors, dtype=np.float32)
         for n in [int(s) for s in args.synthetic.split(",") if s]:
             rows += bench_store(pool, n, 200, work)
@@ -374,7 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sentence vectors plus N(0, 0.01) noise on chunk vectors); scale 1000 is the dev corpus itself (full length).",
         "Store: synthetic vectors a + 0.5·b + noise from random real dev chunk vectors a, b (uniform random vectors "
         "have no neighbourhoods and make recall meaningless); 200 queries drawn the same way; one search thread.",
-        f"Peak memory is ru_maxrss of this process ({peak_rss_mb():.0f} MB at the end).",
+        "Query figures come from a fresh process a scale (python -m eval.bench_large query): the index loaded, "
+        f"one warm-up, then {len(questions)} dev questions; its peak RSS is that process's ru_maxrss before the recall "
+        "figure (whose exact search reads every row); recall@10 is on the same questions' vectors.",
+        *large_notes(args.large, args.large_parts),
+        f"This process (it builds the smaller scales in memory) peaked at {peak_rss_mb():.0f} MB; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
     ]
     text = render(rows, notes)
     print(text)

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench import percentile, synthetic
+from eval.bench import synthetic
+from eval.bench_scale import percentile
 from index.store.generations import load_index
 from index.store.vectors import RowFilter
 

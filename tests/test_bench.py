@@ -26,6 +26,10 @@ def test_bench_runs_end_to_end_on_tiny_data(tmp_path: Path, articles: list[Artic
             "4,9",
             "--synthetic",
             "3000",
+            "--large",
+            "14",
+            "--large-parts",
+            "2",
             "--queries",
             "3",
             "--cold-runs",
@@ -37,6 +41,7 @@ def test_bench_runs_end_to_end_on_tiny_data(tmp_path: Path, articles: list[Artic
     assert code == 0
     report = (out / "BENCHMARKS.md").read_text()
     assert "recall@10" in report and "9 articles" in report and "chunks/s" in report
+    assert "14 articles: write in 2 parts" in report and "k-means trained again" in report
     assert (out / "benchmarks.png").stat().st_size > 0
 
 
