@@ -175,6 +175,28 @@ def replicate(source: IndexData, n_articles: int, seed: int = 0) -> IndexData:
     )
 
 
+def bench_scales(
+    source: IndexData, scales: list[int], questions: list[str], work: Path, cold_runs: int
+) -> tuple[list[Row], list[tuple[int, float, float, float]]]:
+    """Each scale replicated in memory and written with ``save_index``, its queries measured in a fresh
+    process: rows, and one plot point (articles, full answer p50, p95, peak RSS) a scale."""
+    rows: list[Row] = []
+    points: list[tuple[int, float, float, float]] = []
+    for scale in scales:
+        target = work / f"scale-{scale}"
+        t = time.perf_counter()
+        save_index(target, replicate(source, scale))
+        rows.append(Row("scale", f"{scale} articles: write index (no embedding)", time.perf_counter() - t, "s"))
+        figures = run_step(["query", "--index", str(target), "--questions", str(work / "questions.jsonl")])
+        rows += query_rows(figures, f"{scale} articles", target)
+        points.append((scale, *figures["answer_ms"], figures["peak_rss_mb"]))
+        if cold_runs and scale == min(scales):
+            rows += bench_cold(target, questions[0], cold_runs)
+        shutil.rmtree(target)
+        print(render(rows[-7:], []), flush=True)
+    return rows, points
+
+
 def bench_cold(index_dir: Path, question: str, runs: int) -> list[Row]:
     """``newsqa ask`` in a fresh process vs importing torch and loading the model alone."""
     ask = [sys.executable, "-m", "ui.cli", "ask", question, "--index", str(index_dir)]
@@ -271,6 +293,28 @@ def render(rows: list[Row], notes: list[str]) -> str:
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 
 
+def bench_notes(args: argparse.Namespace, questions: int) -> list[str]:
+    """The notes under the table: how each section was measured."""
+    return [
+        "Machine: a 2-core x86 machine running other jobs at the same time; timings are noisy, "
+        "ratios are within one run.",
+        f"Build: the first {args.build_articles} dev articles, median of {args.build_repeats} turns taken in "
+        "alternation; newsqa's build also pools per-sentence vectors (same forward pass), writes BM25 and the "
+        "checksummed index; the baseline only encodes (SentenceTransformer.encode, defaults) and adds to "
+        "IndexFlatIP. ':int8' is the same model run by onnxruntime with int8 weights (index/embed/int8.py).",
+        f"Scales: replicated dev articles (new ids, copies cut to their first {COPY_CHUNKS} chunks, same chunk and "
+        "sentence vectors plus N(0, 0.01) noise on chunk vectors); scale 1000 is the dev corpus itself (full length).",
+        "Store: synthetic vectors a + 0.5·b + noise from random real dev chunk vectors a, b (uniform random vectors "
+        "have no neighbourhoods and make recall meaningless); 200 queries drawn the same way; one search thread.",
+        "Query figures come from a fresh process a scale (python -m eval.bench_large query): the index loaded, "
+        f"one warm-up, then {questions} dev questions; its peak RSS is that process's ru_maxrss before the recall "
+        "figure (whose exact search reads every row); recall@10 is on the same questions' vectors.",
+        *large_notes(args.large, args.large_parts),
+        f"This process (it builds the smaller scales in memory) peaked at {peak_rss_mb():.0f} MB; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=Path, required=True, help="dev articles (JSONL), read in place")
@@ -315,47 +359,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         source_dir = args.source_index or work / "source"
         asked = work / "questions.jsonl"
         asked.write_text("".join(json.dumps({"question": q}) + "\n" for q in questions), encoding="utf-8")
-        points: list[tuple[int, float, float, float]] = []  # (articles, full answer p50, p95, peak RSS) a scale
-        for scale in [int(s) for s in args.scales.split(",") if s]:
-            target = work / f"scale-{scale}"
-            t = time.perf_counter()
-            save_index(target, replicate(source, scale))
-            rows.append(Row("scale", f"{scale} articles: write index (no embedding)", time.perf_counter() - t, "s"))
-            figures = run_step(["query", "--index", str(target), "--questions", str(asked)])
-            rows += query_rows(figures, f"{scale} articles", target)
-            points.append((scale, *figures["answer_ms"], figures["peak_rss_mb"]))
-            if args.cold_runs and scale == min(int(s) for s in args.scales.split(",")):
-                rows += bench_cold(target, questions[0], args.cold_runs)
-            shutil.rmtree(target)
-            print(render(rows[-7:], []), flush=True)
+        scales = [int(s) for s in args.scales.split(",") if s]
+        scale_rows, plotted = bench_scales(source, scales, questions, work, args.cold_runs)
+        rows += scale_rows
         for n in [int(s) for s in args.large.split(",") if s]:
             folder = args.large_dir or work
             large, point = large_point(source_dir, folder / f"large-{n}", n, args.large_parts, asked)
             rows += large
-            points.append(point)
+            plotted.append(point)
             print(render(large, []), flush=True)
         pool = np.asarray(source.chunk_vectors, dtype=np.float32)
         for n in [int(s) for s in args.synthetic.split(",") if s]:
             rows += bench_store(pool, n, 200, work)
             print(render(rows[-4:], []), flush=True)
-    notes = [
-        "Machine: a 2-core x86 machine running other jobs at the same time; timings are noisy, "
-        "ratios are within one run.",
-        f"Build: the first {args.build_articles} dev articles, median of {args.build_repeats} turns taken in "
-        "alternation; newsqa's build also pools per-sentence vectors (same forward pass), writes BM25 and the "
-        "checksummed index; the baseline only encodes (SentenceTransformer.encode, defaults) and adds to "
-        "IndexFlatIP. ':int8' is the same model run by onnxruntime with int8 weights (index/embed/int8.py).",
-        f"Scales: replicated dev articles (new ids, copies cut to their first {COPY_CHUNKS} chunks, same chunk and "
-        "sentence vectors plus N(0, 0.01) noise on chunk vectors); scale 1000 is the dev corpus itself (full length).",
-        "Store: synthetic vectors a + 0.5·b + noise from random real dev chunk vectors a, b (uniform random vectors "
-        "have no neighbourhoods and make recall meaningless); 200 queries drawn the same way; one search thread.",
-        "Query figures come from a fresh process a scale (python -m eval.bench_large query): the index loaded, "
-        f"one warm-up, then {len(questions)} dev questions; its peak RSS is that process's ru_maxrss before the recall "
-        "figure (whose exact search reads every row); recall@10 is on the same questions' vectors.",
-        *large_notes(args.large, args.large_parts),
-        f"This process (it builds the smaller scales in memory) peaked at {peak_rss_mb():.0f} MB; "
-        f"load average at the end {os.getloadavg()[0]:.1f}.",
-    ]
+    notes = bench_notes(args, len(questions))
     text = render(rows, notes)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -363,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kept = keep_sections(args.out / "BENCHMARKS.md")  # sections other benchmarks write
     image = "\n![latency and peak memory against index size](benchmarks.png)\n"
     (args.out / "BENCHMARKS.md").write_text(header + text + image + kept, encoding="utf-8")
-    plot(points, args.out / "benchmarks.png")
+    plot(plotted, args.out / "benchmarks.png")
     return 0
 
 
