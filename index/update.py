@@ -44,11 +44,17 @@ def without(data: IndexData, drop: set[str]) -> IndexData:
     sentences = data.sentences[sentence_keep].copy()
     if len(sentences):
         sentences[:, 0] = new_row[sentences[:, 0]]
+    if isinstance(data.articles, ArticleTable) and isinstance(data.chunks, ChunkTable):
+        articles: Any = data.articles.without(drop)  # tables stay tables: nothing parsed into records
+        chunks: Any = data.chunks.take(keep_rows, articles)
+    else:
+        articles = {k: v for k, v in data.articles.items() if k not in drop}
+        chunks = [data.chunks[i] for i in keep_rows]
     return IndexData(
         settings=data.settings,
-        articles={k: v for k, v in data.articles.items() if k not in drop},
-        chunks=[data.chunks[i] for i in keep_rows],
-        chunk_vectors=data.chunk_vectors[keep_rows],
+        articles=articles,
+        chunks=chunks,
+        chunk_vectors=StoredRows(_Subset(data.chunk_vectors, keep_rows)),
         sentences=sentences,
         sentence_vectors=take(data.sentence_vectors, sentence_keep),
         embedder_name=data.embedder_name,
@@ -57,9 +63,10 @@ def without(data: IndexData, drop: set[str]) -> IndexData:
     )
 
 
-def take(vectors: np.ndarray | QuantizedRows | ChainedRows, rows: np.ndarray) -> np.ndarray | QuantizedRows:
-    """Rows of sentence vectors, left quantized when they are (no float copy of a large index)."""
-    return vectors.take(rows) if isinstance(vectors, QuantizedRows | ChainedRows) else vectors[rows]
+def take(vectors: Any, rows: np.ndarray) -> Any:
+    """Rows of sentence vectors, left quantized when they are (no float copy of a large index), and left
+    on disk when memory-mapped (read when written)."""
+    return vectors.pick(rows) if isinstance(vectors, QuantizedRows | ChainedRows) else vectors[rows]
 
 
 def joined(
@@ -104,7 +111,8 @@ def next_generation(
     fresh, chunks, chunk_vecs, sentences, sentence_vecs = new
     all_articles, all_chunks = joined(data, fresh, chunks)
     old_vectors = data.sentence_vectors
-    mapped = isinstance(old_vectors, ChainedRows) or isinstance(getattr(old_vectors, "codes", None), np.memmap)
+    codes = getattr(old_vectors, "codes", None)  # a memory map, or rows of one: left on disk until written
+    mapped = isinstance(old_vectors, ChainedRows) or (codes is not None and type(codes) is not np.ndarray)
     return IndexData(
         settings=settings.to_dict(),
         articles=all_articles,
@@ -142,3 +150,17 @@ class _Joined:
             out[old] = np.asarray(self._first[wanted[old]], dtype=np.float32)
         out[~old] = self._second[wanted[~old] - len(self._first)]
         return out
+
+
+class _Subset:
+    """Rows ``rows`` of ``source`` (an array or a store's row reader), read on demand."""
+
+    def __init__(self, source: Any, rows: np.ndarray) -> None:
+        self._source, self._rows = source, rows
+        self.dim = int(source.shape[1])
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def vectors(self, rows: Any) -> np.ndarray:
+        return np.asarray(self._source[self._rows[np.asarray(rows, dtype=np.int64)]], dtype=np.float32)

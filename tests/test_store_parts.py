@@ -163,3 +163,22 @@ def test_keyword_index_of_a_table_is_built_from_texts_cut_on_demand(tmp_path: Pa
     data = load_index(tmp_path)
     built = KeywordIndex.build(chunk_texts(data.chunks))
     assert np.allclose(built.scores("Lavrov w3"), load_keyword_index(tmp_path, data.generation).scores("Lavrov w3"))
+
+
+def test_replacing_and_removing_in_a_large_index_keep_its_files_on_disk(
+    tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tables_module, "MMAP_FROM_BYTES", 0)  # records and sentence codes memory-mapped,
+    monkeypatch.setattr(rows_module, "MMAP_FROM_BYTES", 0)  # as they are in a large index
+    first = _articles(30, 10, "a")
+    add_articles(tmp_path / "parts", first, _settings(embedder), embedder)
+    add_articles(tmp_path / "parts", _articles(3, 11, "b"), embedder=embedder)  # a second part: chained codes
+    edited = make_article(first[2].text + " Flood in Peru.", title=first[2].title, url=first[2].url)
+    add_articles(tmp_path / "parts", [edited], embedder=embedder)
+    remove_articles(tmp_path / "parts", [first[9].id, first[20].id])
+    kept = [a for a in [*first, *_articles(3, 11, "b")] if a.id not in {edited.id, first[9].id, first[20].id}]
+    add_articles(tmp_path / "whole", [*kept, edited], _settings(embedder), embedder)
+    _same_index(tmp_path / "parts", tmp_path / "whole")
+    data = load_index(tmp_path / "parts")
+    picked = data.sentence_vectors.pick(np.array([5, 0, 3]))  # memory-mapped rows stay on disk until read
+    assert np.array_equal(picked[:], np.asarray(data.sentence_vectors)[[5, 0, 3]])

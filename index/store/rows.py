@@ -70,6 +70,13 @@ class QuantizedRows:
         """The rows picked by ``rows`` (numbers or a boolean mask), still quantized."""
         return QuantizedRows(np.asarray(self.codes[rows]), np.asarray(self.scales[rows]))
 
+    def pick(self, rows: Any) -> QuantizedRows:
+        """``take``, but memory-mapped codes stay on disk: the rows are read when indexed or written."""
+        if not isinstance(self.codes, np.memmap):
+            return self.take(rows)
+        picks = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        return QuantizedRows(_Picked(self.codes, picks), _Picked(self.scales, picks))  # type: ignore[arg-type]
+
     def __len__(self) -> int:
         return self.shape[0]
 
@@ -87,6 +94,22 @@ class QuantizedRows:
     @property
     def nbytes(self) -> int:
         return int(self.codes.nbytes + self.scales.nbytes)
+
+
+class _Picked:
+    """Rows ``picks`` of ``array`` (a memory map), shaped like them, read only when indexed."""
+
+    def __init__(self, array: np.ndarray, picks: np.ndarray) -> None:
+        self._array, self._picks = array, picks
+        self.shape: tuple[int, ...] = (len(picks), *array.shape[1:])
+        self.ndim, self.dtype = array.ndim, array.dtype
+        self.nbytes = int(np.prod(self.shape)) * array.dtype.itemsize
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return np.asarray(self._array[self._picks[rows]])
 
 
 class ChainedRows:
@@ -128,6 +151,12 @@ class ChainedRows:
 
     def all_finite(self) -> bool:
         return all(p.all_finite() for p in self.parts)
+
+    def pick(self, rows: Any) -> ChainedRows:
+        """The rows picked by ``rows`` (numbers in order, or a boolean mask), each part's left where it is."""
+        wanted = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        part = np.searchsorted(self._starts, wanted, side="right") - 1
+        return ChainedRows([p.pick(wanted[part == i] - self._starts[i]) for i, p in enumerate(self.parts)])
 
 
 def chain(parts: Sequence[Any]) -> ChainedRows:

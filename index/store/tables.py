@@ -62,7 +62,9 @@ def _copy(raw: Any, handle: Any) -> None:
 class ArticleTable(Mapping[str, Article]):
     """The articles of a generation by id, parsed from their JSONL line when read."""
 
-    def __init__(self, raw: Any, spans: np.ndarray, meta: dict[str, Any], added: Sequence[Article] = ()) -> None:
+    def __init__(
+        self, raw: Any, spans: np.ndarray, meta: dict[str, Any], added: Sequence[Article] = (), whole: bool = True
+    ) -> None:
         self._raw = raw  # articles.jsonl's verified bytes (or memory map); ``spans`` (n, 2) its lines
         self._spans = spans
         self.ids: list[str] = meta["ids"]
@@ -72,6 +74,7 @@ class ArticleTable(Mapping[str, Article]):
         self.lengths: np.ndarray = meta["lengths"]  # text length in characters
         self._row: dict[str, int] = meta.get("rows") or {a: i for i, a in enumerate(self.ids)}
         self._added = tuple(added)
+        self._whole = whole  # ``spans`` are every line of ``raw``: a write copies it whole
         self.at: Callable[[int], Article] = lru_cache(maxsize=_CACHED)(self._parse)
 
     @classmethod
@@ -120,14 +123,33 @@ class ArticleTable(Mapping[str, Article]):
                 raise ValueError(f"article {article.id!r} is already in the table")
             meta["rows"][article.id] = len(meta["ids"])
             _note(meta, article, interned)
-        return ArticleTable(self._raw, self._spans, _arrays(meta), [*self._added, *articles])
+        return ArticleTable(self._raw, self._spans, _arrays(meta), [*self._added, *articles], self._whole)
+
+    def without(self, drop: set[str]) -> ArticleTable:
+        """This table less the articles in ``drop`` (the rest in order; their lines copied on a write)."""
+        keep = np.array([a not in drop for a in self.ids], dtype=bool)
+        meta: dict[str, Any] = {k: [x for x, kept in zip(getattr(self, k), keep, strict=True) if kept] for k in _LISTS}
+        meta |= {"days": self.days[keep], "lengths": self.lengths[keep]}
+        base = len(self._spans)
+        added = [a for a, kept in zip(self._added, keep[base:], strict=True) if kept]
+        return ArticleTable(self._raw, self._spans[keep[:base]], meta, added, whole=False)
 
     def write(self, path: Path) -> None:
         """articles.jsonl of this table: the old lines copied as bytes, the added ones after them."""
         with path.open("wb") as handle:
-            _copy(self._raw, handle) if len(self._spans) else None
+            if self._whole and len(self._spans):
+                _copy(self._raw, handle)
+            else:
+                released = 0
+                for start, end in self._spans.tolist():
+                    handle.write(self._raw[start:end] + b"\n")
+                    if end - released >= _COPY_BLOCK:
+                        released = _release(self._raw, released, end)
             for article in self._added:
                 handle.write(json.dumps(article.to_dict(), ensure_ascii=False).encode("utf-8") + b"\n")
+
+
+_LISTS = ("ids", "hashes", "sources")
 
 
 def _note(meta: dict[str, Any], article: Article, interned: dict[str, str]) -> None:
@@ -218,6 +240,17 @@ class ChunkTable(Sequence[Chunk]):
         """This table followed by ``chunks`` (of articles in ``articles``, which extends this table's)."""
         new = np.asarray([_columns(c.id, c.article_id, c.start, c.end, articles) for c in chunks], np.int64)
         return ChunkTable(articles, np.concatenate([self.columns, new.reshape(-1, 4)]), self._raw, self._base)
+
+    def take(self, rows: np.ndarray, articles: ArticleTable) -> ChunkTable:
+        """The chunks at ``rows`` (in order), of ``articles`` (this table's less some articles, in order)."""
+        columns = self.columns[rows].copy()
+        new_row = np.full(len(self.articles), -1, np.int64)
+        new_row[[self.articles.row(a) for a in articles.ids]] = np.arange(len(articles))
+        columns[:, 0] = new_row[columns[:, 0]]
+        if len(columns) and columns[:, 0].min() < 0:
+            raise ValueError("a chunk kept of an article not kept")
+        unchanged = len(rows) >= self._base and np.array_equal(rows[: self._base], np.arange(self._base))
+        return ChunkTable(articles, columns, self._raw, self._base if unchanged else 0)
 
     def write(self, path: Path) -> None:
         """chunks.jsonl of this table (no text): the rows read from disk copied as bytes, the rest after."""
