@@ -160,10 +160,11 @@ class Retriever:
         ordered = sorted(rows, key=lambda row: (-score[row], row))
         chosen: list[int] = []
         copies: dict[int, list[str]] = {}
+        seen = _Seen(self.data)
         for row in ordered:
             if len(chosen) == k:
                 break
-            twin = self._near_duplicate_of(row, chosen) if s.dedup else None
+            twin = self._near_duplicate_of(row, chosen, seen) if s.dedup else None
             if twin is None:
                 chosen.append(row)
                 copies[row] = []
@@ -188,19 +189,40 @@ class Retriever:
             )
         return passages
 
-    def _near_duplicate_of(self, row: int, chosen: list[int]) -> int | None:
+    def _near_duplicate_of(self, row: int, chosen: list[int], seen: _Seen) -> int | None:
         """The chosen row of another article whose chunk is near-identical to ``row``'s, if any."""
         if not chosen:
             return None
-        chunk = self.data.chunks[row]
-        words = set(_WORDS.findall(chunk.text.lower()))
-        similarity = self.data.chunk_vectors[chosen] @ self.data.chunk_vectors[row]
+        similarity = seen.vectors(chosen) @ seen.vector(row)
         for other, sim in zip(chosen, similarity.tolist(), strict=True):
-            if self._chunk_article[other] == chunk.article_id:
+            if self._chunk_article[other] == self._chunk_article[row]:
                 continue
             if sim >= self.settings.duplicate_similarity:
                 return other
-            other_words = set(_WORDS.findall(self.data.chunks[other].text.lower()))
+            words, other_words = seen.words(row), seen.words(other)
             if len(words & other_words) >= self.settings.duplicate_overlap * len(words | other_words):
                 return other
         return None
+
+
+class _Seen:
+    """The vectors and word sets of the rows one ``retrieve`` compares, each read once (a large index
+    reads a row's text from its article and its vector from the store's codes)."""
+
+    def __init__(self, data: IndexData) -> None:
+        self._data = data
+        self._vectors: dict[int, np.ndarray] = {}
+        self._words: dict[int, set[str]] = {}
+
+    def vector(self, row: int) -> np.ndarray:
+        if row not in self._vectors:
+            self._vectors[row] = np.asarray(self._data.chunk_vectors[[row]], dtype=np.float32)[0]
+        return self._vectors[row]
+
+    def vectors(self, rows: list[int]) -> np.ndarray:
+        return np.stack([self.vector(r) for r in rows])
+
+    def words(self, row: int) -> set[str]:
+        if row not in self._words:
+            self._words[row] = set(_WORDS.findall(self._data.chunks[row].text.lower()))
+        return self._words[row]

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,8 @@ class KeywordIndex:
         self._scorer = scorer
         self.size = scorer.size
         self._stem: Any = None
+        # a question is scored twice (all dates, then its date window): the scores of the last few are kept
+        self._scores = lru_cache(maxsize=4)(self._score)
 
     @staticmethod
     def _stemmer() -> Any:
@@ -204,10 +207,13 @@ class KeywordIndex:
         return KeywordIndex(Scorer(settle([*segments, *self._count(texts)]) if len(texts) else segments))
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for ``query`` (zeros when no query word is indexed)."""
-        if self.size == 0:
-            return np.zeros(0, dtype=np.float32)
-        return self._scorer.scores(self.terms(query))
+        """BM25 score of every chunk for ``query`` (zeros when no query word is indexed); read-only."""
+        return self._scores(query)
+
+    def _score(self, query: str) -> np.ndarray:
+        out = self._scorer.scores(self.terms(query)) if self.size else np.zeros(0, dtype=np.float32)
+        out.flags.writeable = False
+        return out
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stop-word-free terms of ``text``, as the index sees them."""

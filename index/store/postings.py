@@ -171,6 +171,8 @@ class Scorer:
         self.size = int(self._offsets[-1])
         total = sum(int(np.asarray(s.lengths, np.int64).sum()) for s in self.segments)
         self.mean_length = total / self.size if self.size else 0.0
+        # each row's length normalisation, once (float64, as bm25s computes it): 8 bytes a row
+        self._norms = [K1 * ((1 - B) + B * np.asarray(s.lengths) / (self.mean_length or 1.0)) for s in self.segments]
 
     def df(self, term: str) -> int:
         """Rows holding ``term``, over every segment."""
@@ -192,11 +194,10 @@ class Scorer:
             if not df:
                 continue
             idf = np.float64(self.idf(df))
-            for segment, ids, offset in zip(self.segments, self._ids, self._offsets, strict=False):
+            for segment, ids, offset, norms in zip(self.segments, self._ids, self._offsets, self._norms, strict=False):
                 rows, tfs = segment.postings(term, ids)
                 if not len(rows):
                     continue
                 tf = tfs.astype(np.float64)
-                norm = K1 * ((1 - B) + B * np.asarray(segment.lengths)[rows] / self.mean_length)
-                out[offset + rows.astype(np.int64)] += (idf * (tf / (norm + tf))).astype(np.float32)
+                out[offset + rows.astype(np.int64)] += (idf * (tf / (norms[rows] + tf))).astype(np.float32)
         return out

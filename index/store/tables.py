@@ -176,6 +176,7 @@ class ChunkTable(Sequence[Chunk]):
         self._raw = raw  # chunks.jsonl's verified bytes: the first ``base`` rows, copied as they are on a write
         self._base = base
         self._order: np.ndarray | None = None
+        self._keys = np.zeros(0, np.int64)
 
     @classmethod
     def parse(cls, raw: Any, articles: ArticleTable) -> ChunkTable:
@@ -224,8 +225,10 @@ class ChunkTable(Sequence[Chunk]):
         if article_id not in self.articles or not number.isdigit():
             raise KeyError(chunk_id)
         if self._order is None:  # rows sorted by (article row, number), found by bisection
-            self._order = np.lexsort((self.columns[:, 1], self.columns[:, 0]))
-        keys = self.columns[self._order, 0] * 2**32 + self.columns[self._order, 1]
+            order = np.lexsort((self.columns[:, 1], self.columns[:, 0]))
+            self._keys = self.columns[order, 0] * 2**32 + self.columns[order, 1]
+            self._order = order  # set last: a thread that sees it sees the keys
+        keys = self._keys
         wanted = self.articles.row(article_id) * 2**32 + int(number)
         at = int(np.searchsorted(keys, wanted))
         if at == len(keys) or keys[at] != wanted:
