@@ -5,7 +5,9 @@ retrieved article mentions ("What did Lavrov say about Ukraine?" over articles t
 name Ukraine): the articles cannot answer it, however well another sentence matches. A
 question tied to a time ("this week", "yesterday", "in March") when no retrieved article
 was published in that window (with some slack for late reports): the news it asks about
-is not in the index.
+is not in the index. A question for the latest news ("recently", "latest", "now",
+"upcoming") that names no time, when every retrieved article is months old: the news it
+asks about came after them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from qa.words import NOT_NAMES, QUESTION_WORDS
 
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[\w]")  # a capitalised word; the first word of the question is skipped
 _WORD = re.compile(r"\w+")
+# words that ask for the latest news; not "new" (New York) nor "just" (just over 2%)
+_LATEST = re.compile(r"\b(latest|recent(ly)?|newest|current(ly)?|now|this (season|weekend)|upcoming)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -122,12 +126,31 @@ def outside_window(question: Question, articles: Sequence[Article], slack_days: 
     return True
 
 
-def decline(question: Question, articles: Sequence[Article], slack_days: int) -> Decline | None:
+def older_than_asked(question: Question, articles: Sequence[Article], recent_days: int) -> bool:
+    """The question asks for the latest news ("Which parasite was recently detected ...?"), names
+    no time of its own, and every retrieved article was published over ``recent_days`` before
+    the question's today (an undated article counts as recent; ``recent_days`` 0: never)."""
+    today = question.today
+    if not recent_days or today is None or not articles or question.dates.has_window:
+        return False
+    if not _LATEST.search(question.text):
+        return False
+    edge = today - timedelta(days=recent_days)
+    return all(article.published is not None and article.published < edge for article in articles)
+
+
+def decline(
+    question: Question, articles: Sequence[Article], slack_days: int, recent_days: int = 0
+) -> Decline | None:
     """The first reason the retrieved ``articles`` cannot answer ``question``, or None."""
     missing = unmentioned_names(question, articles)
     if missing:
         return Decline(f"no retrieved article mentions {', '.join(missing)}", missing)
     if outside_window(question, articles, slack_days):
         window = question.dates.describe() or "the time the question names"
+        return Decline(f"no retrieved article was published {window}", window=window)
+    if older_than_asked(question, articles, recent_days):
+        assert question.today is not None
+        window = f"in the {recent_days} days before {question.today.isoformat()}"
         return Decline(f"no retrieved article was published {window}", window=window)
     return None

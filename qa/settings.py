@@ -82,6 +82,9 @@ class QASettings:
     reader: ReaderMode = "rules"
     checks: bool = True  # decline when no retrieved article names what the question asks about, or dates from its time
     window_slack_days: int = 3  # a "this week" question accepts articles this many days outside the week
+    # a question for the latest news ("recently", "latest", "now") that names no time is declined when
+    # every retrieved article is older than this many days (0: never); chosen on realtimeqa (docs/eval)
+    recent_days: int = 60
 
     def __post_init__(self) -> None:
         if self.retrieval not in ("hybrid", "dense", "keyword"):

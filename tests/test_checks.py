@@ -3,7 +3,8 @@ and a question tied to a time when no retrieved article dates from it (hand-writ
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from index.embed import HashingEmbedder
 from index.records import Article
 from qa import Assistant, QASettings
-from qa.checks import asked_names, decline, outside_window, unmentioned_names
+from qa.checks import asked_names, decline, older_than_asked, outside_window, unmentioned_names
 from qa.question import Question
 
 
@@ -47,6 +48,24 @@ def test_a_time_window_with_no_article_published_in_it(articles: list[Article]) 
     assert found is not None and found.window == "between 2026-06-01 and 2026-06-08"
 
 
+def test_a_question_for_the_latest_news_over_articles_months_old(articles: list[Article]) -> None:
+    drought = [a for a in articles if a.source == "Farm Weekly"]  # published 2026-03-05
+    later = date(2026, 3, 5) + timedelta(days=61)
+    latest = Question.parse("What did the minister recently call for?", today=later)
+    assert older_than_asked(latest, drought, recent_days=60)
+    assert not older_than_asked(latest, drought, recent_days=0)  # off
+    assert not older_than_asked(latest, drought, recent_days=61)  # within the days
+    assert not older_than_asked(Question.parse("What did the minister recently call for?"), drought, 60)  # no today
+    plain = Question.parse("What did the minister call for?", today=later)
+    assert not older_than_asked(plain, drought, recent_days=60)  # asks for no latest news
+    new_york = Question.parse("What did the New York minister call for?", today=later)
+    assert not older_than_asked(new_york, drought, recent_days=60)  # "New" is a name, not "newest"
+    undated = [replace(a, published=None) for a in drought]
+    assert not older_than_asked(latest, undated, recent_days=60)  # an undated article may be recent
+    found = decline(latest, drought, slack_days=3, recent_days=60)
+    assert found is not None and found.window == "in the 60 days before 2026-05-05"
+
+
 @pytest.mark.parametrize("reader", ["rules", "trained"])
 def test_the_assistant_declines_a_topic_no_article_mentions(
     tiny_index: Path, embedder: HashingEmbedder, reader: str
@@ -59,5 +78,8 @@ def test_the_assistant_declines_a_topic_no_article_mentions(
     assert not asked.abstained
     late = assistant.ask("What did the agriculture minister call for this week?", today=date(2026, 9, 1))
     assert late.abstained and "published between 2026-08-25 and 2026-09-01" in late.answer
+    latest = assistant.ask("What did the agriculture minister call for recently?", today=date(2026, 9, 1))
+    assert latest.abstained and "published in the 60 days before 2026-09-01" in latest.answer
+    assert not assistant.ask("What did the agriculture minister call for recently?", today=date(2026, 3, 8)).abstained
     off = Assistant(tiny_index, embedder, QASettings(reader=reader, checks=False))  # type: ignore[arg-type]
     assert "Ruritania" not in off.ask("What did the agriculture minister say about Ruritania?").reason
