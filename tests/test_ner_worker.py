@@ -56,6 +56,25 @@ def test_a_worker_that_died_leaves_the_model_to_load_here() -> None:
     assert tagger.components == ("ner",) and tagger._worker is None
 
 
+def test_a_worker_that_hangs_is_stopped_and_the_model_loads_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that reads requests and never answers (stuck loading on a busy machine) must not hang
+    the question: after ``WORKER_WAIT`` it is killed and the model loads in this process."""
+    from qa import ner
+
+    monkeypatch.setattr(ner, "WORKER_WAIT", 0.5)
+    tagger = EntityTagger()
+    silent = "import sys, time\nfor line in sys.stdin:\n    time.sleep(3600)\n"
+    tagger._worker = subprocess.Popen(
+        [sys.executable, "-c", silent], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+    )
+    worker = tagger._worker
+    started = time.monotonic()
+    assert tagger.entities(["Angela Merkel visited Paris."]) == [[(0, 13, "PERSON"), (22, 27, "GPE")]]
+    assert time.monotonic() - started < 60  # the wait, then the model loaded here
+    assert tagger._worker is None and worker.poll() is not None  # killed, not left running
+    assert tagger.components == ("ner",)
+
+
 def test_a_missing_model_package_is_reported_by_the_worker() -> None:
     tagger = EntityTagger("no_such_model_package_for_newsqa")
     assert tagger.start_worker()
