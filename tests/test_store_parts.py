@@ -153,9 +153,33 @@ def test_chained_rows_read_and_write_as_their_concatenation(tmp_path: Path) -> N
     picked = np.array([11, 0, 6, 7, 3])
     assert np.array_equal(chained[picked], whole[picked]) and np.array_equal(chained[2:9], whole[2:9])
     assert np.array_equal(chained.take(picked).codes, whole.take(picked).codes)
+    assert np.array_equal(chained[-1], whole[11]) and np.array_equal(chained[[-12, -6]], whole[[0, 6]])
+    with pytest.raises(IndexError):
+        chained[12]  # past the end: an error, not rows of uninitialised memory
+    with pytest.raises(IndexError):
+        chained.take(np.array([-13]))
     rows_module.save_sentences(tmp_path, np.zeros((12, 3), np.int64), chained)
     assert np.array_equal(np.load(tmp_path / "sentence_vectors.npy"), whole.codes)
     assert np.array_equal(np.load(tmp_path / "sentence_scales.npy"), whole.scales)
+
+
+def test_a_dropped_article_table_frees_its_memory_map_at_once(tmp_path: Path, embedder: HashingEmbedder) -> None:
+    """No reference cycle: a reloaded server's old generation is closed when dropped, not when the
+    cyclic garbage collector next runs (its deleted files would hold the disk until then)."""
+    import gc
+    import weakref
+
+    add_articles(tmp_path, _articles(6, 0, "a"), _settings(embedder), embedder)
+    data = load_index(tmp_path)
+    table = data.articles
+    assert table.at(0).id == next(iter(table))  # the cache holds a parsed article
+    gone = weakref.ref(table)
+    gc.disable()
+    try:
+        del data, table
+        assert gone() is None
+    finally:
+        gc.enable()
 
 
 def test_keyword_index_of_a_table_is_built_from_texts_cut_on_demand(tmp_path: Path, embedder: HashingEmbedder) -> None:

@@ -66,6 +66,14 @@ class QuantizedRows:
         quantized = [cls.quantize(p) for p in parts]
         return cls(np.concatenate([q.codes for q in quantized]), np.concatenate([q.scales for q in quantized]))
 
+    def _rows(self, rows: Any) -> np.ndarray:
+        """Row numbers as int64, negative ones counted from the end (as NumPy does); IndexError when out of range."""
+        wanted = np.asarray(rows, np.int64).reshape(-1)
+        wanted = np.where(wanted < 0, wanted + len(self), wanted)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self)):
+            raise IndexError(f"row {int(wanted.max() if wanted.max() >= len(self) else wanted.min())} of {len(self)}")
+        return wanted
+
     def take(self, rows: Any) -> QuantizedRows:
         """The rows picked by ``rows`` (numbers or a boolean mask), still quantized."""
         return QuantizedRows(np.asarray(self.codes[rows]), np.asarray(self.scales[rows]))
@@ -125,9 +133,17 @@ class ChainedRows:
     def __len__(self) -> int:
         return self.shape[0]
 
+    def _rows(self, rows: Any) -> np.ndarray:
+        """Row numbers as int64, negative ones counted from the end (as NumPy does); IndexError when out of range."""
+        wanted = np.asarray(rows, np.int64).reshape(-1)
+        wanted = np.where(wanted < 0, wanted + len(self), wanted)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self)):
+            raise IndexError(f"row {int(wanted.max() if wanted.max() >= len(self) else wanted.min())} of {len(self)}")
+        return wanted
+
     def take(self, rows: Any) -> QuantizedRows:
         """The rows picked by ``rows`` (numbers or a boolean mask), quantized, in memory."""
-        wanted = np.arange(len(self))[rows] if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        wanted = np.arange(len(self))[rows] if np.asarray(rows).dtype == bool else self._rows(rows)
         part = np.searchsorted(self._starts, wanted, side="right") - 1
         codes = np.empty((len(wanted), self.shape[1]), np.int8)
         scales = np.empty(len(wanted), np.float32)
@@ -154,7 +170,7 @@ class ChainedRows:
 
     def pick(self, rows: Any) -> ChainedRows:
         """The rows picked by ``rows`` (numbers in order, or a boolean mask), each part's left where it is."""
-        wanted = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        wanted = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else self._rows(rows)
         part = np.searchsorted(self._starts, wanted, side="right") - 1
         return ChainedRows([p.pick(wanted[part == i] - self._starts[i]) for i, p in enumerate(self.parts)])
 

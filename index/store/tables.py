@@ -27,6 +27,18 @@ _CACHED = 4096  # articles kept parsed: the passages of a few questions
 _COPY_BLOCK = 16 * 2**20
 
 
+def _parser(raw: Any, spans: np.ndarray, added: Sequence[Article]) -> Callable[[int], Article]:
+    """Row -> its Article: parsed from its line of ``raw``, or one of ``added`` after the lines."""
+
+    def parse(row: int) -> Article:
+        if row >= len(spans):
+            return added[row - len(spans)]
+        start, end = spans[row]
+        return Article.from_dict(json.loads(bytes(raw[start:end])))
+
+    return parse
+
+
 def _lines(raw: Any) -> Iterator[tuple[int, int]]:
     """(start, end) of each non-empty line of ``raw`` (bytes or a memory map), end excluding the newline."""
     pos, n, released = 0, len(raw), 0
@@ -75,7 +87,9 @@ class ArticleTable(Mapping[str, Article]):
         self._row: dict[str, int] = meta.get("rows") or {a: i for i, a in enumerate(self.ids)}
         self._added = tuple(added)
         self._whole = whole  # ``spans`` are every line of ``raw``: a write copies it whole
-        self.at: Callable[[int], Article] = lru_cache(maxsize=_CACHED)(self._parse)
+        # a cache over a function of the data, not of ``self``: a bound method would make a cycle (table ->
+        # cache -> method -> table) that keeps an old generation's memory map open until the cyclic GC runs
+        self.at: Callable[[int], Article] = lru_cache(maxsize=_CACHED)(_parser(raw, self._spans, self._added))
 
     @classmethod
     def parse(cls, raw: Any) -> ArticleTable:
@@ -91,12 +105,6 @@ class ArticleTable(Mapping[str, Article]):
         if len(meta["rows"]) != len(meta["ids"]):
             raise ValueError("two articles share an id")
         return cls(raw, np.asarray(spans, np.int64).reshape(-1, 2), _arrays(meta))
-
-    def _parse(self, row: int) -> Article:
-        if row >= len(self._spans):
-            return self._added[row - len(self._spans)]
-        start, end = self._spans[row]
-        return Article.from_dict(json.loads(bytes(self._raw[start:end])))
 
     def __getitem__(self, key: str) -> Article:
         return self.at(self._row[key])
