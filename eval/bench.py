@@ -307,7 +307,7 @@ def bench_notes(args: argparse.Namespace, questions: int) -> list[str]:
         "Store: synthetic vectors a + 0.5·b + noise from random real dev chunk vectors a, b (uniform random vectors "
         "have no neighbourhoods and make recall meaningless); 200 queries drawn the same way; one search thread.",
         "Query figures come from a fresh process a scale (python -m eval.bench_large query): the index loaded, "
-        f"one warm-up, then {questions} dev questions; its peak RSS is that process's ru_maxrss before the recall "
+        f"one warm-up, then {questions} dev questions; its peak RSS is that process's VmHWM before the recall "
         "figure (whose exact search reads every row); recall@10 is on the same questions' vectors.",
         *large_notes(args.large, args.large_parts),
         f"This process (it builds the smaller scales in memory) peaked at {peak_rss_mb():.0f} MB; "

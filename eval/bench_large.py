@@ -40,6 +40,13 @@ _PREFIXES = (200, 40)  # leading characters that find a chunk whose end a copy's
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), MB. Not ``ru_maxrss``: Linux carries that across
+    exec, so a process started by a large one (eval.bench after its 100,000-article scale) would
+    report its parent's size at the fork."""
+    status = Path("/proc/self/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -243,6 +250,7 @@ def add(source_dir: Path, index_dir: Path, n: int) -> dict[str, Any]:
         "kmeans_trained_again": before.get("centroids_sha256") != after.get("centroids_sha256")
         or before.get("trained_rows") != after.get("trained_rows"),
         "peak_rss_mb": peak_rss_mb(),
+        "rss_at_end_mb": rss_parts_mb(),  # its own (anonymous) and mapped files' pages, after the write
     }
 
 

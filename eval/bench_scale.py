@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from index.store.generations import read_manifest
+
 _BLOCK = 65_536  # rows scored at a time in the exact search
 ADDED = 1000  # articles added to a large point after its queries
 
@@ -72,8 +74,9 @@ def large_point(
     reuse = saved.is_file() and saved.stat().st_size and (index_dir / "CURRENT").is_file()
     if reuse:
         built = json.loads(saved.read_text().strip().splitlines()[-1])
-        if built["store"]["articles"] != n:
-            raise SystemExit(f"{index_dir}: holds {built['store']['articles']} articles, not {n}; delete it")
+        held = read_manifest(index_dir)[1]["counts"]["articles"]
+        if held != n:  # an add after the build (this function's own, last time): not the point it measured
+            raise SystemExit(f"{index_dir}: holds {held} articles, not {n}; delete it and {saved.name}")
     else:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
         built = run_step(["build", "--source-index", str(source), "--index", str(index_dir), "--articles", str(n)])
