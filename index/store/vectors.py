@@ -138,8 +138,10 @@ def _nlist(n: int) -> int:
 
 
 def default_nprobe(nlist: int) -> int:
-    """Lists probed per query: 1/32 of them (recall@10 against exact search 0.92 on the realtimeqa
-    2026 chunk vectors in 382 lists, docs/BENCHMARKS.md "Index size"; not yet measured at scale)."""
+    """Lists probed per query: 1/32 of them. Recall@10 against exact search: 0.92 on the realtimeqa 2026
+    chunk vectors in 382 lists, 0.98 on 1M synthetic vectors (4,096 lists), 1.0 for 30 dev questions
+    on 1M replicated articles (8,192 lists; their copies are near-duplicates, an easy case):
+    docs/BENCHMARKS.md."""
     return max(8, nlist // 32)
 
 
