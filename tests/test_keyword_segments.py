@@ -104,3 +104,19 @@ def test_segments_that_disagree_are_a_corrupt_index(tmp_path: Path) -> None:
     np.save(tmp_path / "seg-000000" / "rows.npy", np.full(10, 999, np.int32))
     with pytest.raises(CorruptIndexError, match="keyword index unreadable"):
         KeywordIndex.load(tmp_path)
+
+
+def test_a_dropped_index_is_freed_without_the_cyclic_collector(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    KeywordIndex.build(_texts(40, 10)).save(tmp_path)
+    loaded = KeywordIndex.load(tmp_path)
+    loaded.scores("Lavrov w3")  # the scores cache holds an entry
+    gone = weakref.ref(loaded)
+    gc.disable()
+    try:
+        del loaded
+        assert gone() is None  # no cycle through the cache: its memory-mapped segments close at once
+    finally:
+        gc.enable()

@@ -119,6 +119,44 @@ class _IrregularStemmer:
         return self._snowball.stemWords([_IRREGULAR.get(w, w) for w in words])  # type: ignore[no-any-return]
 
 
+def _tokens(texts: Sequence[str], stemmer: Any) -> list[list[str]]:
+    """bm25s's tokens of each text: English stop words out, ``stemmer``'s stems."""
+    import bm25s
+
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        list(texts),
+        stopwords="en_plus",
+        stemmer=stemmer,
+        return_ids=False,
+        show_progress=False,
+        token_pattern=_TOKEN.pattern,
+    )
+
+
+class _Terms:
+    """Text -> the terms an index sees (bm25s's tokens: stop words out, Snowball stems), its stemmer made
+    on first use."""
+
+    def __init__(self) -> None:
+        self._stem: Any = None
+
+    def __call__(self, text: str) -> list[str]:
+        if self._stem is None:
+            self._stem = _IrregularStemmer()
+        return _tokens([text], self._stem)[0]
+
+
+def _scoring(scorer: Scorer | _Bm25s, terms: _Terms) -> Any:
+    """Query -> read-only BM25 scores of every row, from ``scorer`` and ``terms`` alone (not their index)."""
+
+    def score(query: str) -> np.ndarray:
+        out = scorer.scores(terms(query)) if scorer.size else np.zeros(0, dtype=np.float32)
+        out.flags.writeable = False
+        return out
+
+    return score
+
+
 class _Bm25s:
     """A keyword index saved by bm25s (formats 1-3): its precomputed scores, read whole."""
 
@@ -156,9 +194,11 @@ class KeywordIndex:
     def __init__(self, scorer: Scorer | _Bm25s) -> None:
         self._scorer = scorer
         self.size = scorer.size
-        self._stem: Any = None
-        # a question is scored twice (all dates, then its date window): the scores of the last few are kept
-        self._scores = lru_cache(maxsize=4)(self._score)
+        self._terms = _Terms()
+        # a question is scored twice (all dates, then its date window): the scores of the last few are kept,
+        # by a function of the scorer, not of ``self``: a bound method would make a cycle (index -> cache ->
+        # method -> index) that keeps an old generation's memory-mapped segments open until the cyclic GC runs
+        self._scores = lru_cache(maxsize=4)(_scoring(scorer, self._terms))
 
     @staticmethod
     def _stemmer() -> Any:
@@ -166,16 +206,7 @@ class KeywordIndex:
 
     @classmethod
     def _tokenize(cls, texts: Sequence[str], stemmer: Any) -> list[list[str]]:
-        import bm25s
-
-        return bm25s.tokenize(  # type: ignore[no-any-return]
-            list(texts),
-            stopwords="en_plus",
-            stemmer=stemmer,
-            return_ids=False,
-            show_progress=False,
-            token_pattern=_TOKEN.pattern,
-        )
+        return _tokens(texts, stemmer)
 
     @classmethod
     def _count(cls, texts: Sequence[str]) -> list[Segment]:
@@ -208,18 +239,12 @@ class KeywordIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for ``query`` (zeros when no query word is indexed); read-only."""
-        return self._scores(query)
-
-    def _score(self, query: str) -> np.ndarray:
-        out = self._scorer.scores(self.terms(query)) if self.size else np.zeros(0, dtype=np.float32)
-        out.flags.writeable = False
-        return out
+        scores: np.ndarray = self._scores(query)
+        return scores
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stop-word-free terms of ``text``, as the index sees them."""
-        if self._stem is None:
-            self._stem = self._stemmer()
-        return self._tokenize([text], self._stem)[0]
+        return self._terms(text)
 
     def known(self, terms: Sequence[str]) -> set[str]:
         """The terms that at least one chunk contains."""
