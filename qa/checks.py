@@ -139,9 +139,7 @@ def older_than_asked(question: Question, articles: Sequence[Article], recent_day
     return all(article.published is not None and article.published < edge for article in articles)
 
 
-def decline(
-    question: Question, articles: Sequence[Article], slack_days: int, recent_days: int = 0
-) -> Decline | None:
+def decline(question: Question, articles: Sequence[Article], slack_days: int, recent_days: int = 0) -> Decline | None:
     """The first reason the retrieved ``articles`` cannot answer ``question``, or None."""
     missing = unmentioned_names(question, articles)
     if missing:
