@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -212,7 +213,9 @@ class ExtractiveAnswerer:
         weights = (s.vote_temperature, s.min_vote_weight, s.year_weight, s.counted_bonus, s.title_bonus)
         return Voting(*weights, s.untagged_weight)
 
-    def draft(self, question: Question, vector: np.ndarray, passages: list[Passage]) -> Draft:
+    def draft(
+        self, question: Question, vector: np.ndarray, passages: list[Passage], until: date | None = None
+    ) -> Draft:
         """The answer: the best sentence (or a span cut from it), with up to ``max_quotes`` quotes.
 
         Further quotes are sentences that say the same short answer (listed first, newest
@@ -222,7 +225,7 @@ class ExtractiveAnswerer:
         if self.settings.checks:
             seen = dict.fromkeys(p.article_id for p in passages[: self.settings.answer_passages])
             articles = [self.data.articles[a] for a in seen]
-            found = decline(question, articles, self.settings.window_slack_days, self.settings.recent_days)
+            found = decline(question, articles, self.settings.window_slack_days, self.settings.recent_days, until)
             if found is not None:
                 return Draft("", (), 0.0, True, found.reason, missing, found)
         candidates = self.candidates(question, vector, passages)

@@ -246,7 +246,7 @@ class Assistant:
         passages = state.retriever.retrieve(query, max(self.settings.passages, self.settings.answer_passages))
         timings["retrieve"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
-        draft = state.answerer.draft(question, vector, passages)
+        draft = state.answerer.draft(question, vector, passages, query.filters.published_to)
         timings["answer"] = (time.perf_counter() - clock) * 1000
         clock = time.perf_counter()
         verified = verify_quotes(draft.quotes, state.data.articles)

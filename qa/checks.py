@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from index.records import Article
 from qa.question import Question
@@ -126,29 +126,37 @@ def outside_window(question: Question, articles: Sequence[Article], slack_days: 
     return True
 
 
-def older_than_asked(question: Question, articles: Sequence[Article], recent_days: int) -> bool:
-    """The question asks for the latest news ("Which parasite was recently detected ...?"), names
-    no time of its own, and every retrieved article was published over ``recent_days`` before
-    the question's today (an undated article counts as recent; ``recent_days`` 0: never)."""
+def older_than_asked(
+    question: Question, articles: Sequence[Article], recent_days: int, until: date | None = None
+) -> date | None:
+    """The day "latest" is measured from, when the question asks for the latest news ("Which
+    parasite was recently detected ...?"), names no time of its own, and every retrieved article
+    was published over ``recent_days`` before it; else None. That day is the question's today, or
+    ``until`` (the end of the dates the user searches) when earlier: "latest" within March is
+    March's latest. An undated article counts as recent; ``recent_days`` 0: never."""
     today = question.today
     if not recent_days or today is None or not articles or question.dates.has_window:
-        return False
+        return None
     if not _LATEST.search(question.text):
-        return False
-    edge = today - timedelta(days=recent_days)
-    return all(article.published is not None and article.published < edge for article in articles)
+        return None
+    day = min(today, until) if until is not None else today
+    edge = day - timedelta(days=recent_days)
+    return day if all(a.published is not None and a.published < edge for a in articles) else None
 
 
-def decline(question: Question, articles: Sequence[Article], slack_days: int, recent_days: int = 0) -> Decline | None:
-    """The first reason the retrieved ``articles`` cannot answer ``question``, or None."""
+def decline(
+    question: Question, articles: Sequence[Article], slack_days: int, recent_days: int = 0, until: date | None = None
+) -> Decline | None:
+    """The first reason the retrieved ``articles`` cannot answer ``question``, or None; ``until``:
+    the last publication day the user searches (``Filters.published_to``), if any."""
     missing = unmentioned_names(question, articles)
     if missing:
         return Decline(f"no retrieved article mentions {', '.join(missing)}", missing)
     if outside_window(question, articles, slack_days):
         window = question.dates.describe() or "the time the question names"
         return Decline(f"no retrieved article was published {window}", window=window)
-    if older_than_asked(question, articles, recent_days):
-        assert question.today is not None
-        window = f"in the {recent_days} days before {question.today.isoformat()}"
+    day = older_than_asked(question, articles, recent_days, until)
+    if day is not None:
+        window = f"in the {recent_days} days before {day.isoformat()}"
         return Decline(f"no retrieved article was published {window}", window=window)
     return None

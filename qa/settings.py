@@ -101,6 +101,8 @@ class QASettings:
         for name in ("asked_share", "sentence_dense_share", "quote_ratio"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be between 0 and 1")
+        if self.recent_days > 36_500:
+            raise SettingsError(f"recent_days={self.recent_days}: at most 36500 (a century)")
         for name in ("vote_temperature", "days_before", "days_after", "window_fade_days"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name}={getattr(self, name)}: must be more than 0")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from index.embed import HashingEmbedder
+from index.errors import SettingsError
 from index.records import Article
-from qa import Assistant, QASettings
+from qa import Assistant, Filters, QASettings
 from qa.checks import asked_names, decline, older_than_asked, outside_window, unmentioned_names
 from qa.question import Question
 
@@ -52,8 +53,10 @@ def test_a_question_for_the_latest_news_over_articles_months_old(articles: list[
     drought = [a for a in articles if a.source == "Farm Weekly"]  # published 2026-03-05
     later = date(2026, 3, 5) + timedelta(days=61)
     latest = Question.parse("What did the minister recently call for?", today=later)
-    assert older_than_asked(latest, drought, recent_days=60)
+    assert older_than_asked(latest, drought, recent_days=60) == later
     assert not older_than_asked(latest, drought, recent_days=0)  # off
+    # a search limited to March: "recently" means recently in March, which the drought article is
+    assert not older_than_asked(latest, drought, recent_days=60, until=date(2026, 3, 31))
     assert not older_than_asked(latest, drought, recent_days=61)  # within the days
     assert not older_than_asked(Question.parse("What did the minister recently call for?"), drought, 60)  # no today
     plain = Question.parse("What did the minister call for?", today=later)
@@ -62,6 +65,8 @@ def test_a_question_for_the_latest_news_over_articles_months_old(articles: list[
     assert not older_than_asked(new_york, drought, recent_days=60)  # "New" is a name, not "newest"
     undated = [replace(a, published=None) for a in drought]
     assert not older_than_asked(latest, undated, recent_days=60)  # an undated article may be recent
+    with pytest.raises(SettingsError):
+        QASettings(recent_days=10**6)  # would overflow the date arithmetic at question time
     found = decline(latest, drought, slack_days=3, recent_days=60)
     assert found is not None and found.window == "in the 60 days before 2026-05-05"
 
@@ -81,5 +86,10 @@ def test_the_assistant_declines_a_topic_no_article_mentions(
     latest = assistant.ask("What did the agriculture minister call for recently?", today=date(2026, 9, 1))
     assert latest.abstained and "published in the 60 days before 2026-09-01" in latest.answer
     assert not assistant.ask("What did the agriculture minister call for recently?", today=date(2026, 3, 8)).abstained
+    march = Filters(published_from=date(2026, 3, 1), published_to=date(2026, 3, 31))
+    in_march = assistant.ask(
+        "What did the agriculture minister call for recently?", today=date(2026, 9, 1), filters=march
+    )
+    assert not in_march.abstained and "emergency loans" in in_march.answer
     off = Assistant(tiny_index, embedder, QASettings(reader=reader, checks=False))  # type: ignore[arg-type]
     assert "Ruritania" not in off.ask("What did the agriculture minister say about Ruritania?").reason
