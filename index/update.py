@@ -3,7 +3,7 @@
 A loaded index's records stay tables (their lines are copied by the write, not parsed into
 records again), its memory-mapped sentence codes are chained to the new ones (streamed by the
 write), and its BM25 segments are kept (hard-linked) with one counted for the new rows only.
-Removing articles still reads the kept records into memory (not yet in parts).
+Removing or replacing articles keeps the tables and the mapped codes too (``without``).
 """
 
 from __future__ import annotations

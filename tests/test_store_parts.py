@@ -204,5 +204,10 @@ def test_replacing_and_removing_in_a_large_index_keep_its_files_on_disk(
     add_articles(tmp_path / "whole", [*kept, edited], _settings(embedder), embedder)
     _same_index(tmp_path / "parts", tmp_path / "whole")
     data = load_index(tmp_path / "parts")
+    from index.update import without
+
+    less = without(data, {kept[0].id})  # what a replace or remove writes from: tables and mapped codes still
+    assert isinstance(less.articles, ArticleTable) and isinstance(less.chunks, ChunkTable)
+    assert not isinstance(less.sentence_vectors, np.ndarray) and len(less.articles) == len(data.articles) - 1
     picked = data.sentence_vectors.pick(np.array([5, 0, 3]))  # memory-mapped rows stay on disk until read
     assert np.array_equal(picked[:], np.asarray(data.sentence_vectors)[[5, 0, 3]])

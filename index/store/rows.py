@@ -82,7 +82,12 @@ class QuantizedRows:
         """``take``, but memory-mapped codes stay on disk: the rows are read when indexed or written."""
         if not isinstance(self.codes, np.memmap):
             return self.take(rows)
-        picks = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, np.int64)
+        if np.asarray(rows).dtype == bool:
+            if len(rows) != len(self):
+                raise IndexError(f"a mask of {len(rows)} rows for {len(self)}")
+            picks = np.flatnonzero(rows)
+        else:
+            picks = self._rows(rows)
         return QuantizedRows(_Picked(self.codes, picks), _Picked(self.scales, picks))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
@@ -171,6 +176,8 @@ class ChainedRows:
     def pick(self, rows: Any) -> ChainedRows:
         """The rows picked by ``rows`` (numbers in order, or a boolean mask), each part's left where it is."""
         wanted = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else self._rows(rows)
+        if len(wanted) > 1 and (np.diff(wanted) <= 0).any():
+            raise ValueError("ChainedRows.pick takes rows in increasing order (each part keeps its place)")
         part = np.searchsorted(self._starts, wanted, side="right") - 1
         return ChainedRows([p.pick(wanted[part == i] - self._starts[i]) for i, p in enumerate(self.parts)])
 
