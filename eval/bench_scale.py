@@ -60,6 +60,7 @@ def query_rows(figures: dict[str, Any], label: str, index_dir: Path) -> list[Row
         Row("query", f"{name}: retrieval p95", figures["retrieval_ms"][1], "ms"),
         Row("query", f"{name}: full answer p50", figures["answer_ms"][0], "ms"),
         Row("query", f"{name}: full answer p95", figures["answer_ms"][1], "ms"),
+        Row("query", f"{name}: full answers declined (asked undated)", figures.get("answers_declined", -1), ""),
         Row("query", f"{name}: peak RSS of the query process", figures["peak_rss_mb"], "MB"),
     ]
 
