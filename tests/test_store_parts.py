@@ -4,6 +4,8 @@ their memory map, BM25 segments hard-linked, and still every file checked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +213,18 @@ def test_replacing_and_removing_in_a_large_index_keep_its_files_on_disk(
     assert not isinstance(less.sentence_vectors, np.ndarray) and len(less.articles) == len(data.articles) - 1
     picked = data.sentence_vectors.pick(np.array([5, 0, 3]))  # memory-mapped rows stay on disk until read
     assert np.array_equal(picked[:], np.asarray(data.sentence_vectors)[[5, 0, 3]])
+
+
+def test_an_article_table_gives_its_sources_and_newest_articles_without_parsing_all(
+    tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    """What the browser chat lists (sources, example questions) at a million articles: columns and a
+    few parsed records, not every record."""
+    articles = [replace(a, published=date(2026, 1, 1 + i % 6)) for i, a in enumerate(_articles(12, 0, "a"))]
+    add_articles(tmp_path, articles, _settings(embedder), embedder)
+    table = load_index(tmp_path).articles
+    assert isinstance(table, ArticleTable)
+    assert table.source_names() == {a.source for a in articles}
+    newest = table.newest(3)  # two articles a day: the two of Jan 6, and both of Jan 5 (a tie)
+    assert sorted(a.id for a in newest) == sorted(a.id for a in articles if a.published >= date(2026, 1, 5))
+    assert len(table.newest(100)) == len(articles)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from index.errors import NewsQAError, SettingsError
 from index.read.ingest import IngestLine, IngestResult, ingest_bytes, ingest_text
 from index.records import Article
+from index.store.tables import ArticleTable
 from qa.assistant import Assistant, load_assistant, resolve_today
 from qa.records import Turn
 from ui.examples import example_questions
@@ -35,6 +36,7 @@ log = logging.getLogger("newsqa.ui")
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".xml", ".rss", ".atom")
 MAX_FILE_BYTES = 10 * 1024 * 1024  # per uploaded file
 MAX_FILES = 20
+EXAMPLE_POOL = 200  # newest articles whose titles suggest example questions
 MAX_PASTE_CHARS = 200_000
 QUEUE_SIZE = 64  # waiting requests beyond this are told the queue is full instead of piling up
 CONCURRENCY = 2  # answers computed at once (2 CPU cores)
@@ -73,10 +75,16 @@ class ChatHandlers:
         self.assistant = assistant
 
     def sources(self) -> list[str]:
-        return sorted({a.source for a in self.assistant.data.articles.values() if a.source})
+        articles = self.assistant.data.articles
+        if isinstance(articles, ArticleTable):  # a loaded index: its source column, no article parsed
+            return sorted(s for s in articles.source_names() if s)
+        return sorted({a.source for a in articles.values() if a.source})
 
     def examples(self) -> list[str]:
-        return example_questions(self.assistant.data.articles.values())
+        articles = self.assistant.data.articles
+        if isinstance(articles, ArticleTable):  # the newest few hundred, not a million parsed and sorted
+            return example_questions(articles.newest(EXAMPLE_POOL))
+        return example_questions(articles.values())
 
     def respond(
         self,

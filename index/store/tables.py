@@ -121,6 +121,19 @@ class ArticleTable(Mapping[str, Article]):
     def row(self, article_id: str) -> int:
         return self._row[article_id]
 
+    def source_names(self) -> set[str]:
+        """Every article's source (from the column kept at load: no record is parsed)."""
+        return set(self.sources)
+
+    def newest(self, count: int) -> list[Article]:
+        """At least the ``count`` newest articles by publication day (every one of the oldest day
+        they reach, so that ties are all there), parsed; undated ones last."""
+        if len(self.ids) <= count:
+            return [self.at(i) for i in range(len(self.ids))]
+        days = np.asarray(self.days)
+        floor = np.partition(days, len(days) - count)[len(days) - count]  # the count-th newest day
+        return [self.at(int(i)) for i in np.flatnonzero(days >= floor)]
+
     def with_added(self, articles: Sequence[Article]) -> ArticleTable:
         """This table followed by ``articles`` (new ids), the old lines left where they are."""
         meta: dict[str, Any] = {"ids": list(self.ids), "hashes": list(self.hashes), "sources": list(self.sources)}
