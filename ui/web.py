@@ -75,10 +75,9 @@ class ChatHandlers:
         self.assistant = assistant
 
     def sources(self) -> list[str]:
-        articles = self.assistant.data.articles
-        if isinstance(articles, ArticleTable):  # a loaded index: its source column, no article parsed
-            return sorted(s for s in articles.source_names() if s)
-        return sorted({a.source for a in articles.values() if a.source})
+        articles = self.assistant.data.articles  # a loaded index's table: its source column, nothing parsed
+        names = articles.source_names() if isinstance(articles, ArticleTable) else {a.source for a in articles.values()}
+        return sorted(s for s in names if s)
 
     def examples(self) -> list[str]:
         articles = self.assistant.data.articles
