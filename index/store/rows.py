@@ -30,6 +30,20 @@ from index.store.verify import MMAP_FROM_BYTES, rebuild_hint, verified_bytes, ve
 _BLOCK = 262_144  # rows quantized (or checked) at a time: bounded memory for any index size
 
 
+def row_numbers(rows: Any, n: int) -> np.ndarray:
+    """``rows`` of ``n`` as int64 row numbers: a boolean mask of ``n`` rows, or numbers (negative ones
+    counted from the end, as NumPy does); IndexError when out of range, never memory read past the end."""
+    if np.asarray(rows).dtype == bool:
+        if len(rows) != n:
+            raise IndexError(f"a mask of {len(rows)} rows for {n}")
+        return np.flatnonzero(rows)
+    wanted = np.asarray(rows, np.int64).reshape(-1)
+    wanted = np.where(wanted < 0, wanted + n, wanted)
+    if len(wanted) and (wanted.min() < 0 or wanted.max() >= n):
+        raise IndexError(f"row {int(wanted.max() if wanted.max() >= n else wanted.min())} of {n}")
+    return wanted
+
+
 class QuantizedRows:
     """(m, dim) vectors held as int8 ``codes`` and float32 ``scales`` (one per row); indexing gives float32.
 
@@ -66,14 +80,6 @@ class QuantizedRows:
         quantized = [cls.quantize(p) for p in parts]
         return cls(np.concatenate([q.codes for q in quantized]), np.concatenate([q.scales for q in quantized]))
 
-    def _rows(self, rows: Any) -> np.ndarray:
-        """Row numbers as int64, negative ones counted from the end (as NumPy does); IndexError when out of range."""
-        wanted = np.asarray(rows, np.int64).reshape(-1)
-        wanted = np.where(wanted < 0, wanted + len(self), wanted)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self)):
-            raise IndexError(f"row {int(wanted.max() if wanted.max() >= len(self) else wanted.min())} of {len(self)}")
-        return wanted
-
     def take(self, rows: Any) -> QuantizedRows:
         """The rows picked by ``rows`` (numbers or a boolean mask), still quantized."""
         return QuantizedRows(np.asarray(self.codes[rows]), np.asarray(self.scales[rows]))
@@ -82,12 +88,7 @@ class QuantizedRows:
         """``take``, but memory-mapped codes stay on disk: the rows are read when indexed or written."""
         if not isinstance(self.codes, np.memmap):
             return self.take(rows)
-        if np.asarray(rows).dtype == bool:
-            if len(rows) != len(self):
-                raise IndexError(f"a mask of {len(rows)} rows for {len(self)}")
-            picks = np.flatnonzero(rows)
-        else:
-            picks = self._rows(rows)
+        picks = row_numbers(rows, len(self))
         return QuantizedRows(_Picked(self.codes, picks), _Picked(self.scales, picks))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
@@ -138,17 +139,9 @@ class ChainedRows:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def _rows(self, rows: Any) -> np.ndarray:
-        """Row numbers as int64, negative ones counted from the end (as NumPy does); IndexError when out of range."""
-        wanted = np.asarray(rows, np.int64).reshape(-1)
-        wanted = np.where(wanted < 0, wanted + len(self), wanted)
-        if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self)):
-            raise IndexError(f"row {int(wanted.max() if wanted.max() >= len(self) else wanted.min())} of {len(self)}")
-        return wanted
-
     def take(self, rows: Any) -> QuantizedRows:
         """The rows picked by ``rows`` (numbers or a boolean mask), quantized, in memory."""
-        wanted = np.arange(len(self))[rows] if np.asarray(rows).dtype == bool else self._rows(rows)
+        wanted = row_numbers(rows, len(self))
         part = np.searchsorted(self._starts, wanted, side="right") - 1
         codes = np.empty((len(wanted), self.shape[1]), np.int8)
         scales = np.empty(len(wanted), np.float32)
@@ -175,7 +168,7 @@ class ChainedRows:
 
     def pick(self, rows: Any) -> ChainedRows:
         """The rows picked by ``rows`` (numbers in order, or a boolean mask), each part's left where it is."""
-        wanted = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else self._rows(rows)
+        wanted = row_numbers(rows, len(self))
         if len(wanted) > 1 and (np.diff(wanted) <= 0).any():
             raise ValueError("ChainedRows.pick takes rows in increasing order (each part keeps its place)")
         part = np.searchsorted(self._starts, wanted, side="right") - 1
