@@ -247,10 +247,10 @@ class ChunkTable(Sequence[Chunk]):
             raise KeyError(chunk_id)
         if self._order is None:  # rows sorted by (article row, number), found by bisection
             order = np.lexsort((self.columns[:, 1], self.columns[:, 0]))
-            self._keys = self.columns[order, 0] * 2**32 + self.columns[order, 1]
+            self._keys = _id_keys(self.columns[order])
             self._order = order  # set last: a thread that sees it sees the keys
         keys = self._keys
-        wanted = self.articles.row(article_id) * 2**32 + int(number)
+        wanted = _id_keys(np.array([[self.articles.row(article_id), int(number)]], np.int64))[0]
         at = int(np.searchsorted(keys, wanted))
         if at == len(keys) or keys[at] != wanted:
             raise KeyError(chunk_id)
@@ -295,8 +295,13 @@ class ChunkTable(Sequence[Chunk]):
         bad = np.flatnonzero((starts < 0) | (starts >= ends) | (ends > self.articles.lengths[self.article_rows]))
         if len(bad):
             return f"line {bad[0] + 1} ({self[int(bad[0])].id}) is not a span of its article"
-        keys = np.sort(self.columns[:, 0] * 2**32 + self.columns[:, 1])
+        keys = np.sort(_id_keys(self.columns))
         return "two chunks share an id" if (np.diff(keys) == 0).any() else ""
+
+
+def _id_keys(columns: np.ndarray) -> np.ndarray:
+    """One integer a chunk id: its article's row and its number, (row << 32) + number."""
+    return np.asarray(columns[:, 0] * 2**32 + columns[:, 1], np.int64)
 
 
 def _columns(chunk_id: str, article_id: str, start: int, end: int, articles: ArticleTable) -> tuple[int, int, int, int]:
