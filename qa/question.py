@@ -25,6 +25,14 @@ _WORD = re.compile(r"\w+")
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s*){1,3})", re.I)
 _NAME_OF = re.compile(r"\b(?:title|name) of\s+((?:[\w'’-]+\s*){1,6})", re.I)  # "the title of JD Vance's new book"
 _CATEGORY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(country|nation|state)\b", re.I)
+_TYPE_WORDS = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s*){1,6})", re.I)
+# words that end the noun phrase after "which": verbs' helpers, prepositions, determiners, pronouns
+_PHRASE_ENDS = frozenset(
+    "is are was were be been being am did does do has have had will would can could should may might must "
+    "in on at to for from by with about after before during into over under since as than across against "
+    "the a an this that these those its their his her our your my and or but who whom whose which what "
+    "it they he she we you i not".split()
+)
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 # "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word.
@@ -84,6 +92,7 @@ class Question:
     weights: dict[str, float] = field(default_factory=dict)
     asked_terms: frozenset[str] = frozenset()
     anchors: frozenset[str] = frozenset()
+    type_phrase: str = ""  # "which natural phenomenon lit up ...": "natural phenomenon lit" (type_phrase())
 
     @classmethod
     def parse(cls, text: str, today: date | None = None, vocabulary: Vocabulary | None = None) -> Question:
@@ -130,6 +139,7 @@ class Question:
             weights=weights,
             asked_terms=frozenset(asked),
             anchors=_anchors(text, vocabulary),
+            type_phrase=type_phrase(asking),
         )
 
 
@@ -167,6 +177,36 @@ def _speakers(text: str) -> tuple[str, ...]:
     words = match.group(1).split()
     names = [w for w in words if w[:1].isupper()]
     return tuple(names or words[-1:])
+
+
+def type_phrase(asking: str, most: int = 3) -> str:
+    """The words that name what a "which"/"what" question asks for: the noun phrase after the
+    question word, up to ``most`` words (not counting "of"), cut at the first function word. Without a
+    part-of-speech tagger a verb may end it ("natural phenomenon lit"); its embedding still names the type.
+
+    Example:
+        >>> type_phrase("Which type of outbreak has been linked to recalled pasta?")
+        'type of outbreak'
+        >>> type_phrase("Which company's CEO resigned?"), type_phrase("Which of the following won?")
+        ('CEO resigned', '')
+    """
+    match = _TYPE_WORDS.search(asking)
+    if match is None:
+        return ""
+    kept: list[str] = []
+    for word in match.group(1).split():
+        bare = word.strip('.,;:!?"“”')
+        if not bare or bare.lower() in _PHRASE_ENDS or (bare.lower() == "of" and not kept):
+            break
+        if re.search(r"['’]s$", bare):  # "which company's CEO": the CEO
+            kept = []
+            continue
+        kept.append(bare)
+        if len([w for w in kept if w.lower() != "of"]) == most or bare != word:
+            break
+    while kept and kept[-1].lower() == "of":
+        kept.pop()
+    return " ".join(kept)
 
 
 def _category(text: str) -> Category:

@@ -77,8 +77,9 @@ class QASettings:
     title_bonus: float = 1.5  # a title in quotation marks, for a question about a film, song or book
     untagged_weight: float = 0.5  # a capitalised span the named-entity model does not see as a name
     abstain_below: float = 0.53  # the rules' threshold; the trained reader has its own (qa/models/reader)
-    # who ranks the sentences, cuts the short answer and declines: "trained" (qa/reader) did not beat the
-    # hand-set rules on realtimeqa 2026 (short answers 0.542 vs 0.593; qa/models/reader/MODEL_CARD.md)
+    # who ranks the sentences, cuts the short answer and declines: "trained" (qa/reader) ties the hand-set
+    # rules on realtimeqa 2026 short answers (0.585) but quotes the answer less often (0.737 vs 0.754) and
+    # declines fewer of quail's unanswerable questions (0.267 vs 0.367; qa/models/reader/MODEL_CARD.md)
     reader: ReaderMode = "rules"
     checks: bool = True  # decline when no retrieved article names what the question asks about, or dates from its time
     window_slack_days: int = 3  # a "this week" question accepts articles this many days outside the week

@@ -93,3 +93,16 @@ def test_the_assistant_declines_a_topic_no_article_mentions(
     assert not in_march.abstained and "emergency loans" in in_march.answer
     off = Assistant(tiny_index, embedder, QASettings(reader=reader, checks=False))  # type: ignore[arg-type]
     assert "Ruritania" not in off.ask("What did the agriculture minister say about Ruritania?").reason
+
+
+def test_the_trained_reader_fills_its_quotes_with_the_next_most_probable_sentences(
+    tiny_index: Path, embedder: HashingEmbedder
+) -> None:
+    """Its probabilities are peaked: besides the sentences near the best, the next most probable
+    fill the quotes up to ``max_quotes``, as the rules' quotes do (found on realtimeqa 2026, docs/eval)."""
+    for most in (2, 3):
+        assistant = Assistant(tiny_index, embedder, QASettings(reader="trained", max_quotes=most))
+        answer = assistant.ask("What did the agriculture minister call for?", today=date(2026, 3, 8))
+        assert not answer.abstained and len(answer.quotes) == most
+        spans = {(c.quote.article_id, c.quote.start, c.quote.end) for c in answer.quotes}
+        assert len(spans) == most

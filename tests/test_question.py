@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import Question, asking_sentence
+from qa.question import Question, asking_sentence, type_phrase
 from qa.spans import expansion
 
 
@@ -61,3 +61,22 @@ def test_asking_sentence_is_the_last_question(question: str, asking: str) -> Non
 )
 def test_expansion_spells_the_letters_out(letters: str, sentence: str, name: str | None) -> None:
     assert expansion(letters, sentence) == name
+
+
+@pytest.mark.parametrize(
+    ("asking", "phrase"),
+    [
+        ("Which drug did the governor move to reclassify?", "drug"),
+        ("Which type of outbreak was linked to the recalled salads?", "type of outbreak"),
+        ("What beverage is the chain adding to its menu?", "beverage"),
+        ("Which former world leader died this week?", "former world leader"),
+        ("In which city was the treaty signed?", "city"),
+        ("Which bakery's owner won the prize?", "owner won"),  # after a possessive: the owner
+        ("Which of the following people did he pick?", ""),  # no noun follows
+        ("Who won the election?", ""),
+        ("What did the minister call for?", ""),
+    ],
+)
+def test_type_phrase_names_what_a_which_question_asks_for(asking: str, phrase: str) -> None:
+    assert type_phrase(asking) == phrase
+    assert Question.parse(f"The council met. {asking}").type_phrase == phrase  # from the sentence that asks

@@ -33,7 +33,7 @@ from train.card import model_card
 from train.datasets import TEST_SETS, TRAIN_SETS, DatasetsMissingError, examples
 from train.evaluate import DEFAULT_SCRATCH, table
 from train.fit import fit_reader
-from train.metrics import SetFigures, figures, score, threshold_for
+from train.metrics import SetFigures, figures, query_embedder, score, threshold_for
 
 ANSWERABLE_DECLINED = 0.10  # the answerable threshold declines at most this share of quail's answerable questions
 SPAN_THRESHOLD = 0.3  # under it the answer is the best sentence, not a short phrase
@@ -84,22 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     collected = time.perf_counter() - started
     rules_threshold = QASettings().abstain_below
+    embed = query_embedder()
     cross: list[SetFigures] = []
     for held, fitted_on in cross_years(args.train_sets):
-        reader = fit_reader([e for n in fitted_on for e in data[n]], SPAN_THRESHOLD)
-        scored = score(reader, data[held])
+        reader = fit_reader([e for n in fitted_on for e in data[n]], SPAN_THRESHOLD, embed=embed)
+        scored = score(reader, data[held], embed)
         gold = [s.answerable for s in scored if s.example.mode == "gold" and s.example.question.answerable]
         threshold = threshold_for(gold, ANSWERABLE_DECLINED)  # the held-out year's own, for its AUC-like figures
         cross.append(
             replace(figures(held, scored, threshold, rules_threshold), name=f"{held} (fit on {' + '.join(fitted_on)})")
         )
     fit_started = time.perf_counter()
-    reader = fit_reader([e for n in args.train_sets for e in data[n]], SPAN_THRESHOLD)
+    reader = fit_reader([e for n in args.train_sets for e in data[n]], SPAN_THRESHOLD, embed=embed)
     fit_seconds = time.perf_counter() - fit_started
-    chooser = score(reader, data[THRESHOLD_SET])
+    chooser = score(reader, data[THRESHOLD_SET], embed)
     answerable = [s.answerable for s in chooser if s.example.question.answerable]
     reader = replace(reader, answerable_threshold=threshold_for(answerable, ANSWERABLE_DECLINED))
-    rows = [figures(n, score(reader, data[n]), reader.answerable_threshold, rules_threshold) for n in data]
+    rows = [figures(n, score(reader, data[n], embed), reader.answerable_threshold, rules_threshold) for n in data]
     meta: dict[str, object] = {
         "examples": {n: len(v) for n, v in data.items()},
         "train_sets": list(args.train_sets),

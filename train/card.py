@@ -31,6 +31,9 @@ plain JSON (`reader.json`, checked against `checksums.json` on load) and run wit
 - **sentence**: the probability that a candidate sentence holds the answer;
 - **span**: the probability that a candidate span (an entity, a name, number or date found
   by pattern, a run of content words) in the 5 most probable sentences is the short answer;
+  two of its features are the span's cosine, by the query embedder (the packaged
+  all-MiniLM-L6-v2 here), with the type a "which" question names ("which drug": drug), and
+  that cosine's gap to the best candidate's;
 - **answerable**: the probability that some candidate sentence holds the answer.
 
 Features per model: {sizes}. Largest standardised weights:
@@ -72,7 +75,8 @@ are in-sample and "unanswerable" are the filtered readings):
 Training: collecting candidates {meta["collect_seconds"]} s (cached after the first run),
 fitting {meta["fit_seconds"]} s, whole command {meta["total_seconds"]} s on the project's 2-core
 machine (Python {meta["python"]}). At question time the reader adds NumPy work over at most 30
-sentences and spaCy's entities of them (shared with the answer step's entity check).
+sentences and spaCy's entities of them (shared with the answer step's entity check), and for a
+"which" question one query-embedder call per distinct candidate span (about 2 ms each on one core).
 
 ## Retrain
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.reader.model import MODEL_DIR, Reader
 from qa.settings import QASettings
 from train.datasets import SETS, examples
-from train.metrics import SetFigures, figures, score
+from train.metrics import SetFigures, figures, query_embedder, score
 
 # collected candidates hold dataset text: cached outside the checkout, never in it
 DEFAULT_SCRATCH = Path(__file__).resolve().parents[2] / "reader-scratch"
@@ -52,10 +52,11 @@ def table(rows: Sequence[SetFigures]) -> str:
 def evaluate(reader: Reader, datasets: Path, indexes: Path, scratch: Path, names: Sequence[str]) -> list[SetFigures]:
     """The reader's and the rules' figures on each named set."""
     rules_threshold = QASettings().abstain_below
+    embed = query_embedder()
     return [
         figures(
             name,
-            score(reader, examples(name, datasets, indexes, scratch)),
+            score(reader, examples(name, datasets, indexes, scratch), embed),
             reader.answerable_threshold,
             rules_threshold,
         )

@@ -16,7 +16,7 @@ from eval.metrics import contains_answer, normalize
 from qa.reader.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_row, sentence_matrix
 from qa.reader.model import Linear, Reader
 from qa.reader.question import Asked
-from qa.reader.spans import SPAN_FEATURES, span_matrix
+from qa.reader.spans import SPAN_FEATURES, Embed, span_matrix
 from train.collect import Example
 
 SEED = 15
@@ -72,9 +72,14 @@ def _stack(rows: list[np.ndarray], labels: list[np.ndarray], width: int) -> Matr
 
 
 def fit_reader(
-    examples: Sequence[Example], span_threshold: float = 0.5, answerable_threshold: float = 0.5, max_iter: int = 2000
+    examples: Sequence[Example],
+    span_threshold: float = 0.5,
+    answerable_threshold: float = 0.5,
+    max_iter: int = 2000,
+    embed: Embed | None = None,
 ) -> Reader:
-    """Fit sentence, span and answerable models in turn; each later one reads the earlier ones' output."""
+    """Fit sentence, span and answerable models in turn; each later one reads the earlier ones' output.
+    ``embed``: the query embedder the span model's type features use (None: they are 0)."""
     gold = [e for e in examples if e.mode == "gold" and e.sentences]
     asked = {e.question.question: Asked.parse(e.question.question) for e in examples}
     rows = [sentence_matrix(asked[e.question.question], e.sentences, rules_short(e)) for e in gold]
@@ -86,7 +91,7 @@ def fit_reader(
     span_y: list[np.ndarray] = []
     for e, x in zip(gold, rows, strict=True):
         probs = sentence.probs(x)
-        spans, sx = span_matrix(asked[e.question.question], e.sentences, probs, rules_short(e))
+        spans, sx = span_matrix(asked[e.question.question], e.sentences, probs, rules_short(e), embed)
         if spans:
             span_rows.append(sx)
             span_y.append(np.array([span_label(c.text_in(e.sentences), e.question.answers) for c in spans], bool))

@@ -15,6 +15,7 @@ import numpy as np
 
 from eval.metrics import contains_answer
 from qa.reader.model import Reader
+from qa.reader.spans import Embed
 from train.collect import Example
 from train.fit import rules_short
 
@@ -64,12 +65,22 @@ class SetFigures:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def score(reader: Reader, examples: Sequence[Example]) -> list[Scored]:
-    """Read every example."""
+def query_embedder() -> Embed:
+    """The packaged model's query embedder, as the assistant runs it on a default index, with each
+    text embedded once (training and scoring read the same spans many times)."""
+    from functools import lru_cache
+
+    from index.embed import DEFAULT_MODEL, make_embedder
+
+    return lru_cache(maxsize=None)(make_embedder(DEFAULT_MODEL).embed_query)
+
+
+def score(reader: Reader, examples: Sequence[Example], embed: Embed | None = None) -> list[Scored]:
+    """Read every example (``embed``: the query embedder, as at question time)."""
     found = []
     for e in examples:
         answers = e.question.answers
-        reading = reader.read(e.question.question, e.sentences, rules_short(e))
+        reading = reader.read(e.question.question, e.sentences, rules_short(e), embed)
         best = e.sentences[reading.order[0]].text if reading.order else ""
         short = reading.span.text if reading.span is not None else best
         rules = e.rules

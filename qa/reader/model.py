@@ -23,7 +23,7 @@ from qa.question import Question
 from qa.reader.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_row, sentence_matrix
 from qa.reader.question import Asked
 from qa.reader.records import SentenceIn, Span
-from qa.reader.spans import SPAN_FEATURES, span_matrix
+from qa.reader.spans import SPAN_FEATURES, Embed, span_matrix
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "reader"
 WEIGHTS = "reader.json"
@@ -142,10 +142,15 @@ class Reader:
         return self.sentence.probs(sentence_matrix(asked, sentences, rules_short))
 
     def best_span(
-        self, asked: Asked, sentences: Sequence[SentenceIn], probs: np.ndarray, rules_short: str = ""
+        self,
+        asked: Asked,
+        sentences: Sequence[SentenceIn],
+        probs: np.ndarray,
+        rules_short: str = "",
+        embed: Embed | None = None,
     ) -> Span | None:
         """The most probable short answer in the best sentences (None when they hold no candidate)."""
-        spans, x = span_matrix(asked, sentences, probs, rules_short)
+        spans, x = span_matrix(asked, sentences, probs, rules_short, embed)
         if not spans:
             return None
         p = self.span.probs(x)
@@ -161,16 +166,22 @@ class Reader:
         return float(self.answer.probs(x)[0])
 
     def read(
-        self, question: Question | str, sentences: Sequence[SentenceIn], rules_short: str | None = None
+        self,
+        question: Question | str,
+        sentences: Sequence[SentenceIn],
+        rules_short: str | None = None,
+        embed: Embed | None = None,
     ) -> Reading:
         """Read ``sentences`` (from ``qa.reader.records.from_candidates``) for ``question`` (the
         engine's parsed ``Question``, or its text);
-        ``rules_short``: the short answer the rules cut (``qa.extract.extract``), None or "" if none."""
+        ``rules_short``: the short answer the rules cut (``qa.extract.extract``), None or "" if none;
+        ``embed``: the query embedder, which the span model asks how well each span fits the type
+        a "which" question names (fitted with the packaged all-MiniLM-L6-v2; None: no type)."""
         asked = Asked.of(question) if isinstance(question, Question) else Asked.parse(question)
         short = rules_short or ""
         probs = self.sentence_probs(asked, sentences, short)
         order = tuple(int(i) for i in np.argsort(-probs, kind="stable"))
-        best = self.best_span(asked, sentences, probs, short)
+        best = self.best_span(asked, sentences, probs, short, embed)
         answerable = self.answerable(asked, sentences, probs)
         span = best if best is not None and best.prob >= self.span_threshold else None
         return Reading(probs, order, span, best, answerable, answerable < self.answerable_threshold)

@@ -67,6 +67,7 @@ class Asked:
     all_words: frozenset[str]
     letters: str = ""
     typed_words: frozenset[str] = frozenset()  # the answer step's question words (qa.question.Question.words)
+    type_phrase: str = ""  # what a "which" question asks for ("which drug": drug; qa.question.type_phrase)
 
     def has_type(self, sentence: str) -> bool:
         """``sentence`` holds something of the kind asked for that the question does not (qa/kinds.py)."""
@@ -101,4 +102,5 @@ class Asked:
             all_words=frozenset(words(question)),
             letters=parsed.letters,
             typed_words=parsed.words,
+            type_phrase=parsed.type_phrase,
         )

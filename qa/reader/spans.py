@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.reader.question import KINDS, STOP_WORDS, Asked, plain, words
 from qa.reader.records import SentenceIn
+
+Embed = Callable[[str], np.ndarray]  # text -> its normalised vector (the query embedder)
 
 SPAN_SENTENCES = 5  # spans are cut from this many of the best sentences
 VOTE_SENTENCES = 5  # and voted for by this many (15 held 2026 answers in 0.49 of best spans, not 0.51)
@@ -76,10 +78,13 @@ SPAN_FEATURES: tuple[str, ...] = (
     "holds_rules_short",  # it holds it as whole words, or lies inside it
     "wanted",  # an entity label the question wants
     "is_entity",
+    "type_sim",  # cosine of the span with what a "which" question asks for ("which drug": marijuana 0.76)
+    "type_gap",  # ... minus the best candidate's (0 for the best; both 0 without a type or an embedder)
     *(f"group_{g}" for g in GROUPS),
     *(f"{k}_x_{g}" for k in KINDS for g in GROUPS),
 )
 _RULES_AT = SPAN_FEATURES.index("is_rules_short")
+_TYPE_AT = SPAN_FEATURES.index("type_sim")
 
 
 @dataclass(frozen=True)
@@ -139,26 +144,43 @@ def _says(sentence: str, span: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(span)}(?!\w)", sentence, re.I) is not None
 
 
+def type_similarity(asked: Asked, texts: Sequence[str], embed: Embed | None) -> np.ndarray:
+    """For each text, its cosine with ``asked.type_phrase`` by ``embed`` (one call per distinct
+    text); zeros when the question names no type or there is no embedder."""
+    if embed is None or not asked.type_phrase or not texts:
+        return np.zeros(len(texts))
+    asked_vector = embed(asked.type_phrase)
+    sims: dict[str, float] = {}
+    for text in texts:
+        if text not in sims:
+            sims[text] = float(embed(text) @ asked_vector)
+    return np.array([sims[t] for t in texts], dtype=np.float64)
+
+
 def span_matrix(
-    asked: Asked, sentences: Sequence[SentenceIn], probs: np.ndarray, rules_short: str = ""
+    asked: Asked, sentences: Sequence[SentenceIn], probs: np.ndarray, rules_short: str = "", embed: Embed | None = None
 ) -> tuple[list[SpanCandidate], np.ndarray]:
     """The candidates of the ``SPAN_SENTENCES`` most probable sentences and one row of
-    ``SPAN_FEATURES`` each (``rules_short``: the rules' short answer, "" if none)."""
+    ``SPAN_FEATURES`` each (``rules_short``: the rules' short answer, "" if none; ``embed``: the
+    query embedder, for how well each span fits the type a "which" question asks for)."""
     best = np.argsort(-probs, kind="stable")[:SPAN_SENTENCES].tolist() if len(probs) else []
     spans = [c for i in best for c in candidates_in(i, sentences[i], rules_short)]
     voters = np.argsort(-probs, kind="stable")[:VOTE_SENTENCES].tolist() if len(probs) else []
     mass = float(sum(probs[i] for i in voters)) or 1.0
     rows: list[list[float]] = []
     vote_of: dict[str, tuple[float, int]] = {}
-    for c in spans:
-        text = c.text_in(sentences)
+    texts = [c.text_in(sentences) for c in spans]
+    typed = type_similarity(asked, texts, embed)
+    best_type = float(typed.max()) if len(typed) else 0.0
+    for c, text, sim in zip(spans, texts, typed.tolist(), strict=True):
         key = text.lower()
         if key not in vote_of:
             saying = [i for i in voters if _says(sentences[i].text, text)]
             vote_of[key] = (float(sum(probs[i] for i in saying)), len(saying))
         vote, count = vote_of[key]
         row = _span_row(asked, sentences[c.sentence], c, float(probs[c.sentence]), vote, mass, count, best)
-        rows.append(row[:_RULES_AT] + _rules_match(text, rules_short) + row[_RULES_AT:])
+        row = row[:_RULES_AT] + _rules_match(text, rules_short) + row[_RULES_AT:]
+        rows.append([*row[:_TYPE_AT], sim, sim - best_type, *row[_TYPE_AT:]])
     return spans, np.array(rows, dtype=np.float64).reshape(len(rows), len(SPAN_FEATURES))
 
 
