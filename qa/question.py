@@ -25,14 +25,17 @@ _WORD = re.compile(r"\w+")
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’-]+\s*){1,3})", re.I)
 _NAME_OF = re.compile(r"\b(?:title|name) of\s+((?:[\w'’-]+\s*){1,6})", re.I)  # "the title of JD Vance's new book"
 _CATEGORY = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(country|nation|state)\b", re.I)
-_TYPE_WORDS = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s*){1,6})", re.I)
+_TYPE_WORDS = re.compile(r"\b(which|what)\s+((?:[\w'’.&-]+[,;:!?\"“”]*\s*){1,8})", re.I)
+_FOLLOWING = re.compile(r"^of\s+(?:the\s+following|these|those)\s+", re.I)  # "which of the following people"
 # words that end the noun phrase after "which": verbs' helpers, prepositions, determiners, pronouns
 _PHRASE_ENDS = frozenset(
     "is are was were be been being am did does do has have had will would can could should may might must "
     "in on at to for from by with about after before during into over under since as than across against "
     "the a an this that these those its their his her our your my and or but who whom whose which what "
-    "it they he she we you i not".split()
+    "it they he she we you i them him her us me not".split()
 )
+# after "what", a verb or an adverb asks for no type: "what happened", "what caused", "what probably"
+_WHAT_VERB = re.compile(r"^(?:[a-z]+(?:ed|ing|ly)|led|made|makes|took|takes|happens|causes|goes|went)$")
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(\w+)", re.I)
 _FUTURE = re.compile(r"\bwhen\s+(will|is\s+\w+\s+(going|expected|scheduled|set)\s+to)\b", re.I)
 # "Who did X meet?", "What did X express gratitude for?": the answer follows the question's last word.
@@ -92,7 +95,7 @@ class Question:
     weights: dict[str, float] = field(default_factory=dict)
     asked_terms: frozenset[str] = frozenset()
     anchors: frozenset[str] = frozenset()
-    type_phrase: str = ""  # "which natural phenomenon lit up ...": "natural phenomenon lit" (type_phrase())
+    type_phrase: str = ""  # "which pop star sang ...": "pop star sang" (type_phrase())
 
     @classmethod
     def parse(cls, text: str, today: date | None = None, vocabulary: Vocabulary | None = None) -> Question:
@@ -182,22 +185,28 @@ def _speakers(text: str) -> tuple[str, ...]:
 def type_phrase(asking: str, most: int = 3) -> str:
     """The words that name what a "which"/"what" question asks for: the noun phrase after the
     question word, up to ``most`` words (not counting "of"), cut at the first function word. Without a
-    part-of-speech tagger a verb may end it ("natural phenomenon lit"); its embedding still names the type.
+    part-of-speech tagger a verb may end it ("which pop star sang": "pop star sang"); its embedding
+    still names the type.
 
     Example:
-        >>> type_phrase("Which type of outbreak has been linked to recalled pasta?")
-        'type of outbreak'
-        >>> type_phrase("Which company's CEO resigned?"), type_phrase("Which of the following won?")
-        ('CEO resigned', '')
+        >>> type_phrase("Which type of virus was found in Port Ellis?")
+        'type of virus'
+        >>> type_phrase("Which U.S. state banned the dye?"), type_phrase("What happened next?")
+        ('U.S. state banned', '')
     """
     match = _TYPE_WORDS.search(asking)
     if match is None:
         return ""
     kept: list[str] = []
-    for word in match.group(1).split():
-        bare = word.strip('.,;:!?"“”')
-        if not bare or bare.lower() in _PHRASE_ENDS or (bare.lower() == "of" and not kept):
+    for word in _FOLLOWING.sub("", match.group(2)).split():
+        bare = word.strip(',;:!?"“”')
+        if bare.endswith(".") and "." not in bare[:-1] and not (len(bare) <= 4 and bare[:1].isupper()):
+            bare = bare[:-1]  # a sentence's full stop, not an abbreviation ("St.", "U.S.")
+        low = bare.lower()
+        if not bare or low in _PHRASE_ENDS or (low == "of" and not kept):
             break
+        if not kept and match.group(1).lower() == "what" and _WHAT_VERB.match(bare):
+            return ""
         if re.search(r"['’]s$", bare):  # "which company's CEO": the CEO
             kept = []
             continue

@@ -100,24 +100,26 @@ def test_feature_rows_have_one_column_per_name() -> None:
 
 
 def _toy_embed(text: str) -> np.ndarray:
-    """A stand-in embedder: "drug" and "marinol" share a direction, the rest do not."""
-    axes = {"drug": 0, "marinol": 0, "schedule": 1, "governor": 2}
+    """A stand-in embedder: "marinol" leans towards "drug", the rest do not."""
+    axes = {"drug": [1.0, 0, 0, 0], "marinol": [0.8, 0, 0, 0.6], "schedule": [0, 1.0, 0, 0], "governor": [0, 0, 1.0, 0]}
     v = np.full(4, 0.1)
     for word in text.lower().split():
-        if word in axes:
-            v[axes[word]] += 1.0
+        v += np.array(axes.get(word.strip(","), [0.0] * 4))
     return v / np.linalg.norm(v)
 
 
 def test_type_features_measure_each_span_against_the_asked_type() -> None:
-    s = SentenceIn("Governor Ames moved Marinol to Schedule Three.", 0.5, 0.5, 0.5, 1, 0, False)
+    s = SentenceIn("Governor Ames moved Marinol, a Drug, to Schedule Three.", 0.5, 0.5, 0.5, 1, 0, False)
     asked = Asked.parse("Which drug did the governor move?")
     assert asked.type_phrase == "drug"
     spans, x = span_matrix(asked, [s], np.array([0.9]), embed=_toy_embed)
     sim = dict(zip((c.text_in([s]) for c in spans), x[:, SPAN_FEATURES.index("type_sim")], strict=True))
     gap = x[:, SPAN_FEATURES.index("type_gap")]
-    assert sim["Marinol"] > 0.9 and sim["Marinol"] > sim["Schedule Three"] and sim["Marinol"] > sim["Governor Ames"]
-    assert gap.max() == 0.0 and (gap <= 0).all()
+    assert sim["Marinol"] > 0.7 and sim["Marinol"] > sim["Schedule Three"] and sim["Marinol"] > sim["Governor Ames"]
+    # the gap counts from the best span that is not the question's own word: "Drug" is above it
+    gaps = dict(zip((c.text_in([s]) for c in spans), gap, strict=True))
+    assert sim["Drug"] > sim["Marinol"] and gaps["Marinol"] == 0.0 and gaps["Drug"] > 0.0
+    assert gaps["Schedule Three"] < 0.0
     # no embedder, or a question that names no type: the columns are 0 and the rest is unchanged
     _, plain = span_matrix(asked, [s], np.array([0.9]))
     at = [SPAN_FEATURES.index("type_sim"), SPAN_FEATURES.index("type_gap")]
@@ -183,16 +185,16 @@ def test_no_candidates_reads_as_unanswerable(reader: Reader) -> None:
 
 @pytest.mark.slow
 def test_the_shipped_reader_with_the_packaged_embedder_picks_a_span_of_the_asked_type(reader: Reader) -> None:
-    """ "Which broadcaster": both names are organisations; only the embedder knows that the BBC
-    is a broadcaster and Truth Social is not. Without it, the reader takes the nearer name."""
+    """ "Which bird": only the embedder knows that a heron is one and the Millbrook Trust is not.
+    Without it, the reader takes the named organisation."""
     from index.embed import DEFAULT_MODEL, make_embedder
 
-    text = "The mayor of Port Ellis said on Truth Social that he is suing the BBC for defamation."
-    names = (("Port Ellis", "GPE"), ("Truth Social", "ORG"), ("BBC", "ORG"))
+    text = "The Millbrook Trust said a heron nested on the roof of the Port Ellis town hall."
+    names = (("The Millbrook Trust", "ORG"), ("Port Ellis", "GPE"))
     entities = tuple((text.index(n), text.index(n) + len(n), label) for n, label in names)
     sentences = [SentenceIn(text, 0.6, 0.5, 0.7, 1, 0, False, entities)]
-    question = "Which broadcaster did the mayor of Port Ellis sue this week?"
+    question = "Which bird nested on the roof of the Port Ellis town hall?"
     embed = make_embedder(DEFAULT_MODEL).embed_query
     typed, untyped = reader.read(question, sentences, None, embed), reader.read(question, sentences)
-    assert typed.best_span is not None and typed.best_span.text == "BBC"
-    assert untyped.best_span is not None and untyped.best_span.text == "Truth Social"
+    assert typed.best_span is not None and "heron" in typed.best_span.text
+    assert untyped.best_span is not None and untyped.best_span.text == "The Millbrook Trust"

@@ -59,6 +59,20 @@ def test_collect_reads_every_question_both_ways(examples: list[Example], tmp_pat
     assert read_examples(path) == examples
 
 
+def test_fitting_with_an_embedder_gives_the_span_model_its_type_features(
+    examples: list[Example], embedder: HashingEmbedder
+) -> None:
+    """ "In which city ...": with the query embedder the type columns carry values; without it they
+    are constant 0 (standardised to nothing), so dropping ``embed`` from training would show here."""
+    from qa.reader.spans import SPAN_FEATURES
+
+    at = [SPAN_FEATURES.index("type_sim"), SPAN_FEATURES.index("type_gap")]
+    typed = fit_reader(examples, max_iter=30, embed=embedder.embed_query).span
+    plain = fit_reader(examples, max_iter=30).span
+    assert (typed.mean[at] != 0).any() and (typed.scale[at] != 1.0).all()
+    assert (plain.mean[at] == 0).all() and (plain.coef[at] == 0).all()
+
+
 def test_fit_a_few_steps_writes_a_model_that_loads_and_ranks(examples: list[Example], tmp_path: Path) -> None:
     from train.__main__ import write_model
 

@@ -72,7 +72,14 @@ def query_embedder() -> Embed:
 
     from index.embed import DEFAULT_MODEL, make_embedder
 
-    return lru_cache(maxsize=None)(make_embedder(DEFAULT_MODEL).embed_query)
+    embed = make_embedder(DEFAULT_MODEL).embed_query
+
+    def read_only(text: str) -> np.ndarray:
+        vector = embed(text)
+        vector.setflags(write=False)  # one array per text, shared by every caller
+        return vector
+
+    return lru_cache(maxsize=None)(read_only)
 
 
 def score(reader: Reader, examples: Sequence[Example], embed: Embed | None = None) -> list[Scored]:

@@ -12,7 +12,8 @@ How the answer step calls it (qa/answer.py, ``ExtractiveAnswerer.draft``)::
     candidates = self.candidates(question, vector, passages)   # as today, rules' order
     short = extract(...)                        # as today: the rules' short answer, or None
     sentences = from_candidates(candidates, self.data.articles, self.tagger)   # the first 30
-    reading = reader.read(question, sentences, rules_short=short)
+    reading = reader.read(question, sentences, rules_short=short, embed=self.embed)
+                                                # embed: the query embedder, for the span type features
 
     reading.order      # sentence indices, most probable first: quotes = [sentences[i] for i in order]
                        # (SentenceIn keeps article_id, start, end: Quote(s.article_id, s.start, s.end, s.text))

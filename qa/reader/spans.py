@@ -78,8 +78,8 @@ SPAN_FEATURES: tuple[str, ...] = (
     "holds_rules_short",  # it holds it as whole words, or lies inside it
     "wanted",  # an entity label the question wants
     "is_entity",
-    "type_sim",  # cosine of the span with what a "which" question asks for ("which drug": marijuana 0.76)
-    "type_gap",  # ... minus the best candidate's (0 for the best; both 0 without a type or an embedder)
+    "type_sim",  # cosine of the span with what a "which" question asks for ("which drug": Marinol 0.36)
+    "type_gap",  # ... minus the best's among the spans not made of the question's words (0 without a type)
     *(f"group_{g}" for g in GROUPS),
     *(f"{k}_x_{g}" for k in KINDS for g in GROUPS),
 )
@@ -171,7 +171,9 @@ def span_matrix(
     vote_of: dict[str, tuple[float, int]] = {}
     texts = [c.text_in(sentences) for c in spans]
     typed = type_similarity(asked, texts, embed)
-    best_type = float(typed.max()) if len(typed) else 0.0
+    # the best of the spans that are not the question's own words ("which drug": not "drug" itself)
+    fresh = [sim for text, sim in zip(texts, typed.tolist(), strict=True) if not set(words(text)) <= asked.all_words]
+    best_type = max(fresh, default=float(typed.max()) if len(typed) else 0.0)
     for c, text, sim in zip(spans, texts, typed.tolist(), strict=True):
         key = text.lower()
         if key not in vote_of:
