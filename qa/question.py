@@ -205,7 +205,7 @@ def type_phrase(asking: str, most: int = 3) -> str:
         low = bare.lower()
         if not bare or low in _PHRASE_ENDS or (low == "of" and not kept):
             break
-        if not kept and match.group(1).lower() == "what" and _WHAT_VERB.match(bare):
+        if not kept and match.group(1).lower() == "what" and _WHAT_VERB.match(low):
             return ""
         if re.search(r"['’]s$", bare):  # "which company's CEO": the CEO
             kept = []

@@ -66,17 +66,18 @@ def test_expansion_spells_the_letters_out(letters: str, sentence: str, name: str
 @pytest.mark.parametrize(
     ("asking", "phrase"),
     [
-        ("Which drug did the governor move to a lower schedule?", "drug"),
+        ("Which drug will the Port Ellis clinic stop prescribing?", "drug"),
         ("Which type of virus was found in the harbour water?", "type of virus"),
         ("What beverage is the chain adding to its menu?", "beverage"),
         ("Which former world leader died this week?", "former world leader"),
         ("In which city was the treaty signed?", "city"),
         ("Which bakery's owner won the prize?", "owner won"),  # after a possessive: the owner
-        ("Which of the following people did he pick?", "people"),
+        ("Which of the following people did the club hire?", "people"),
         ("Which of the two mayors won?", ""),  # no noun right after the question word
         ("Which U.S. state banned the dye?", "U.S. state banned"),  # abbreviations stay whole
         ("Which St. Louis team won?", "St. Louis team"),
         ("What happened to the ferry?", ""),  # after "what", a verb asks for no type
+        ("WHAT HAPPENED TO THE FERRY?", ""),
         ("What probably caused the fire?", ""),
         ("Who won the election?", ""),
         ("What did the minister call for?", ""),

@@ -110,7 +110,7 @@ def _toy_embed(text: str) -> np.ndarray:
 
 def test_type_features_measure_each_span_against_the_asked_type() -> None:
     s = SentenceIn("Governor Ames moved Marinol, a Drug, to Schedule Three.", 0.5, 0.5, 0.5, 1, 0, False)
-    asked = Asked.parse("Which drug did the governor move?")
+    asked = Asked.parse("Which drug will Governor Ames list?")
     assert asked.type_phrase == "drug"
     spans, x = span_matrix(asked, [s], np.array([0.9]), embed=_toy_embed)
     sim = dict(zip((c.text_in([s]) for c in spans), x[:, SPAN_FEATURES.index("type_sim")], strict=True))

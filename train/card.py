@@ -32,8 +32,8 @@ plain JSON (`reader.json`, checked against `checksums.json` on load) and run wit
 - **span**: the probability that a candidate span (an entity, a name, number or date found
   by pattern, a run of content words) in the 5 most probable sentences is the short answer;
   two of its features are the span's cosine, by the query embedder (the packaged
-  all-MiniLM-L6-v2 here), with the type a "which" question names ("which drug": drug), and
-  that cosine's gap to the best candidate's;
+  all-MiniLM-L6-v2 here), with the type a "which"/"what" question names ("which drug": drug),
+  and that cosine's gap to the best candidate's that is not made of the question's own words;
 - **answerable**: the probability that some candidate sentence holds the answer.
 
 Features per model: {sizes}. Largest standardised weights:
