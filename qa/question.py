@@ -32,7 +32,7 @@ _PHRASE_ENDS = frozenset(
     "is are was were be been being am did does do has have had will would can could should may might must "
     "in on at to for from by with about after before during into over under since as than across against "
     "the a an this that these those its their his her our your my and or but who whom whose which what "
-    "it they he she we you i them him her us me not".split()
+    "it they he she we you i them him us me not".split()
 )
 # after "what", a verb or an adverb asks for no type: "what happened", "what caused", "what probably"
 _WHAT_VERB = re.compile(r"^(?:[a-z]+(?:ed|ing|ly)|led|made|makes|took|takes|happens|causes|goes|went)$")

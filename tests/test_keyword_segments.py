@@ -11,7 +11,7 @@ import pytest
 
 import index.store.postings as postings
 from index.errors import CorruptIndexError
-from index.store.keyword import KeywordIndex
+from index.store.keyword import KeywordIndex, _IrregularStemmer, _tokens
 
 QUERIES = ["What did Lavrov say about the envoys?", "rain Peru flood", "w3 w7 w7 w11", "nothing known zzz"]
 
@@ -24,7 +24,7 @@ def _texts(n: int, seed: int) -> list[str]:
 
 def _bm25s_scores(texts: list[str], query: str) -> np.ndarray:
     retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index(KeywordIndex._tokenize(texts, KeywordIndex._stemmer()), show_progress=False)
+    retriever.index(_tokens(texts, _IrregularStemmer()), show_progress=False)
     terms = [t for t in KeywordIndex.build([]).terms(query) if t in retriever.vocab_dict]
     return np.asarray(retriever.get_scores(terms), np.float32) if terms else np.zeros(len(texts), np.float32)
 
@@ -90,7 +90,7 @@ def test_saved_segments_load_memory_mapped_and_are_linked_by_the_next_save(tmp_p
 def test_an_index_saved_by_bm25s_still_loads_and_is_counted_again_when_extended(tmp_path: Path) -> None:
     texts = _texts(80, 7)
     retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index(KeywordIndex._tokenize(texts, KeywordIndex._stemmer()), show_progress=False)
+    retriever.index(_tokens(texts, _IrregularStemmer()), show_progress=False)
     retriever.save(str(tmp_path))
     (tmp_path / "size.txt").write_text("80")
     old = KeywordIndex.load(tmp_path)

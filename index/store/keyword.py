@@ -200,22 +200,14 @@ class KeywordIndex:
         # method -> index) that keeps an old generation's memory-mapped segments open until the cyclic GC runs
         self._scores = lru_cache(maxsize=4)(_scoring(scorer, self._terms))
 
-    @staticmethod
-    def _stemmer() -> Any:
-        return _IrregularStemmer()
-
-    @classmethod
-    def _tokenize(cls, texts: Sequence[str], stemmer: Any) -> list[list[str]]:
-        return _tokens(texts, stemmer)
-
     @classmethod
     def _count(cls, texts: Sequence[str]) -> list[Segment]:
         """Segments over ``texts``, tokenised and counted a block at a time (bounded memory)."""
-        stemmer = cls._stemmer()
+        stemmer = _IrregularStemmer()
         segments: list[Segment] = []
         for start in range(0, len(texts), BUILD_BLOCK):
             block = [texts[i] for i in range(start, min(start + BUILD_BLOCK, len(texts)))]
-            segments = settle([*segments, Segment.count(cls._tokenize(block, stemmer))])
+            segments = settle([*segments, Segment.count(_tokens(block, stemmer))])
         return segments
 
     @classmethod
